@@ -1,0 +1,62 @@
+#pragma once
+// What the job worker hands an engine, and what it gets back. Engines are
+// plain functions: they read local input files, write output files into a
+// folder and report progress; they know nothing of HTTP or the job store.
+
+#include <atomic>
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "common/error.hpp"
+#include "config/job_spec.hpp"
+
+namespace ferry::agent {
+
+/// A progress report: `stage` names the step ("decode", "encode",
+/// "separate"), `done`/`total` count in the stage's unit (seconds of audio,
+/// chunks, steps). total == 0 means unknown.
+struct Progress {
+  std::string stage;
+  double done = 0;
+  double total = 0;
+};
+
+/// An input already on local disk, with the name the user gave it.
+struct LocalInput {
+  std::filesystem::path path;
+  std::string name;  ///< original file name, used to name outputs
+};
+
+struct EngineContext {
+  std::filesystem::path output_dir;   ///< write finished outputs here
+  std::filesystem::path scratch_dir;  ///< temporary files; removed after the job
+  /// Cheap to call often; the worker throttles what it stores.
+  std::function<void(const Progress&)> report = [](const Progress&) {};
+  /// Set when the job is cancelled or the agent shuts down: engines check it
+  /// between blocks of work and return ErrorCode::cancelled within a second.
+  const std::atomic<bool>* cancel = nullptr;
+
+  bool cancelled() const { return cancel && cancel->load(std::memory_order_relaxed); }
+};
+
+/// One finished output file: `name` is a safe file name inside output_dir.
+struct OutputFile {
+  std::string name;
+  std::filesystem::path path;
+};
+
+/// Runs a `convert` job: one output per input and segment. Outputs are
+/// written under temporary names and renamed into place when complete, so a
+/// file with its final name is always whole.
+Result<std::vector<OutputFile>> run_convert(const config::ConvertParams& params,
+                                            const std::vector<LocalInput>& inputs,
+                                            EngineContext& context);
+
+/// Dispatches on the job kind.
+Result<std::vector<OutputFile>> run_job(const config::JobParams& params,
+                                        const std::vector<LocalInput>& inputs,
+                                        EngineContext& context);
+
+}  // namespace ferry::agent
