@@ -8,6 +8,7 @@
 //    "params": {"format": "mp3", "mono": true, "sample_rate": 44100,
 //               "bitrate_kbps": 192, "segment_s": 300, "cut_points_s": [300, 600]}}
 
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <variant>
@@ -34,6 +35,7 @@ struct InputRef {
   std::string upload_sha256;  ///< set for uploads
   std::string url;            ///< set for URLs
   std::string name;
+  bool operator==(const InputRef&) const = default;
 };
 
 /// `convert`: decode anything, optionally resample / downmix / cut, encode.
@@ -44,6 +46,7 @@ struct ConvertParams {
   std::optional<int> bitrate_kbps;      ///< MP3 only; encoder default when unset
   std::optional<double> segment_s;      ///< cut every N seconds
   std::vector<double> cut_points_s;     ///< cut at these times (ascending)
+  bool operator==(const ConvertParams&) const = default;
 };
 
 /// The parameters of each job kind; the kind name is derived from the
@@ -53,14 +56,21 @@ using JobParams = std::variant<ConvertParams>;
 struct JobSpec {
   std::vector<InputRef> inputs;
   JobParams params;
+  bool operator==(const JobSpec&) const = default;
 };
 
 /// "convert", ...
 std::string_view job_kind(const JobParams& params);
 
-/// Validates and converts the agent's JSON; errors name the offending field
-/// ("params.format", "inputs[1].upload").
+/// Validates and converts the agent's JSON; errors are invalid_argument (an
+/// unbuilt job kind: unsupported), their message starts with the offending
+/// field's path ("params.format: ...") and `field` holds that path.
 Result<JobSpec> job_spec_from_json(const nlohmann::json& json);
+/// The wire form of a valid spec: job_spec_from_json(job_spec_to_json(s)) == s.
 nlohmann::json job_spec_to_json(const JobSpec& spec);
+
+/// Limits of the wire format.
+inline constexpr std::size_t kMaxJobInputs = 1000;
+inline constexpr std::size_t kMaxInputNameBytes = 255;
 
 }  // namespace ferry::config

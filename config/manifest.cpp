@@ -1,1 +1,366 @@
-// Placeholder: replaced by the module implementation.
+#include "config/manifest.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <charconv>
+#include <cmath>
+#include <system_error>
+
+#include "common/files.hpp"
+#include "config/job_rules.hpp"
+#include "config/suggest.hpp"
+#include "config/try.hpp"
+#include "config/yaml_walker.hpp"
+
+namespace ferry::config {
+namespace {
+
+namespace fs = std::filesystem;
+using yaml::Field;
+using yaml::Map;
+
+// Manifests list inputs by path or glob; anything this large is a mistake
+// (a pasted file) and would only slow the YAML parser down.
+constexpr std::uintmax_t kMaxManifestBytes = 1u << 20;
+constexpr int kMaxInstances = 64;
+
+constexpr std::array<std::string_view, 10> kTopKeys{"name",         "provider",     "instances", "resources", "image",
+                                                    "idle_timeout", "max_duration", "budget",    "output",    "jobs"};
+constexpr std::array<std::string_view, 4> kResourceKeys{"gpu", "disk", "max_price", "spot"};
+constexpr std::array<std::string_view, 3> kGpuKeys{"memory", "count", "name"};
+constexpr std::array<std::string_view, 4> kProviders{"vast", "runpod", "fly", "local"};
+constexpr std::array<std::string_view, 7> kConvertKeys{"inputs",  "format",     "mono",   "sample_rate",
+                                                       "bitrate", "cut_points", "segment"};
+constexpr rules::ConvertFieldNames kConvertNames{
+    .format = "format",
+    .sample_rate = "sample_rate",
+    .bitrate = "bitrate",
+    .segment = "segment",
+    .cut_points = "cut_points",
+};
+
+constexpr std::string_view kSizeWhat = "a size like 40GB or 16GiB";
+constexpr std::string_view kDurationWhat = "a duration like 90s, 10m or 1h30m";
+constexpr std::string_view kMoneyWhat = "dollars like 0.50";
+
+Error located(const SourceLocation& where, std::string_view message, ErrorCode code = ErrorCode::invalid_argument) {
+  return Error{code, fmt::format("{}: {}", where.to_string(), message), {}};
+}
+
+// The file's stem, made safe for labels and folder names.
+std::string default_name(const fs::path& file) {
+  std::string name = file.stem().string();
+  for (char& c : name)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.')) c = '-';
+  while (!name.empty() && name.front() == '.') name.erase(name.begin());
+  if (name.size() > 128) name.resize(128);
+  return name.empty() ? "ferry" : name;
+}
+
+Result<std::string> read_name(const Field& field) {
+  FERRY_ASSIGN(auto name, field.string());
+  if (!is_safe_name(name))
+    return fail(field.expected("a name of letters, digits, '.', '_' or '-' (at most 128, not starting with '.')"));
+  return name;
+}
+
+Result<std::string> read_provider(const Field& field) {
+  FERRY_ASSIGN(auto provider, field.string());
+  if (std::find(kProviders.begin(), kProviders.end(), provider) == kProviders.end())
+    return fail(field.error(unknown_name_message("provider", provider, kProviders)));
+  return provider;
+}
+
+Result<int> read_int_between(const Field& field, long long low, long long high, std::string_view what) {
+  FERRY_ASSIGN(auto value, field.integer());
+  if (value < low || value > high) return fail(field.expected(fmt::format("{} from {} to {}", what, low, high)));
+  return static_cast<int>(value);
+}
+
+Result<std::string> read_non_empty_string(const Field& field, std::string_view what) {
+  FERRY_ASSIGN(auto text, field.scalar(what));
+  if (text.empty()) return fail(field.expected(what));
+  return text;
+}
+
+Result<std::chrono::milliseconds> read_positive_duration(const Field& field) {
+  FERRY_ASSIGN(auto duration, field.parsed(kDurationWhat, parse_duration));
+  if (duration.count() <= 0)
+    return fail(field.error(
+        fmt::format("expected a duration longer than 0 like 10m; leave {} out for the default", field.path())));
+  return duration;
+}
+
+Result<double> read_positive_money(const Field& field) {
+  FERRY_ASSIGN(auto amount, field.parsed(kMoneyWhat, parse_money));
+  if (!(amount > 0))
+    return fail(field.error(fmt::format("expected more than $0; leave {} out for no limit", field.path())));
+  return amount;
+}
+
+Result<double> read_seconds(const Field& field) {
+  FERRY_ASSIGN(auto duration, field.parsed("a time like 300 (seconds) or 5m", parse_duration));
+  return static_cast<double>(duration.count()) / 1000.0;
+}
+
+Result<std::vector<std::string>> read_gpu_names(const Field& field) {
+  constexpr std::string_view kWhat = "a GPU name like RTX_4090, or a list of them";
+  std::vector<Field> items;
+  if (field.is_list()) {
+    FERRY_ASSIGN(items, field.list(kWhat));
+  } else {
+    items.push_back(field);
+  }
+  std::vector<std::string> names;
+  for (const auto& item : items) {
+    FERRY_ASSIGN(auto name, read_non_empty_string(item, kWhat));
+    names.push_back(std::move(name));
+  }
+  return names;
+}
+
+Result<GpuRequest> read_gpu(const Field& field) {
+  FERRY_ASSIGN(auto map, field.map(kGpuKeys));
+  GpuRequest gpu;
+  if (auto memory = map.get("memory")) {
+    FERRY_ASSIGN(gpu.memory_bytes, memory->parsed("a size range like 16GB.. or 24GB..80GB", parse_size_range));
+  }
+  if (auto count = map.get("count")) {
+    constexpr std::string_view kWhat = "a whole number of GPUs from 1, like 1 or 1..4";
+    FERRY_ASSIGN(auto text, count->scalar(kWhat));
+    auto range = parse_number_range(text);
+    auto whole_and_positive = [](const std::optional<double>& end) {
+      return !end || (*end >= 1 && *end == std::floor(*end));
+    };
+    // One message for every failure: the generic range grammar says nothing about GPUs.
+    if (!range || !whole_and_positive(range->min) || !whole_and_positive(range->max))
+      return fail(count->expected(kWhat));
+    gpu.count = *range;
+  }
+  if (auto names = map.get("name")) {
+    FERRY_ASSIGN(gpu.names, read_gpu_names(*names));
+  }
+  return gpu;
+}
+
+Result<Resources> read_resources(const Field& field, std::string_view provider) {
+  FERRY_ASSIGN(auto map, field.map(kResourceKeys));
+  Resources resources;
+  if (auto gpu = map.get("gpu")) {
+    if (provider == "fly")
+      return fail(
+          gpu->error("provider fly has no GPUs: Fly retired its GPU machines on 2026-08-01 and serves CPU work only; "
+                     "remove resources.gpu or choose provider vast or runpod"));
+    FERRY_ASSIGN(resources.gpu, read_gpu(*gpu));
+  }
+  if (auto disk = map.get("disk")) {
+    FERRY_ASSIGN(resources.disk_bytes, disk->parsed(kSizeWhat, parse_size));
+    if (*resources.disk_bytes == 0) return fail(disk->expected("a disk size above 0 like 40GB"));
+  }
+  if (auto price = map.get("max_price")) {
+    FERRY_ASSIGN(resources.max_price_per_hour, read_positive_money(*price));
+  }
+  if (auto spot = map.get("spot")) {
+    FERRY_ASSIGN(resources.spot, spot->boolean());
+  }
+  return resources;
+}
+
+Result<std::vector<InputSource>> read_input_sources(const Field& field) {
+  constexpr std::string_view kWhat = "a list of files, globs or URLs like [talk.mp4, \"songs/*.wav\"]";
+  FERRY_ASSIGN(auto items, field.list(kWhat));
+  if (items.empty()) return fail(field.expected(kWhat));
+  std::vector<InputSource> inputs;
+  for (const auto& item : items) {
+    FERRY_ASSIGN(auto text, read_non_empty_string(item, "a file, glob or URL"));
+    InputSource input{InputSource::Kind::path, text, item.where()};
+    auto scheme_end = text.find("://");
+    bool looks_like_url = scheme_end != std::string::npos && scheme_end > 0 &&
+                          std::all_of(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(scheme_end),
+                                      [](char c) { return std::isalpha(static_cast<unsigned char>(c)); });
+    if (looks_like_url) {
+      if (!rules::is_http_url(text))
+        return fail(item.expected("an http:// or https:// URL (other schemes cannot be fetched)"));
+      input.kind = InputSource::Kind::url;
+    }
+    inputs.push_back(std::move(input));
+  }
+  return inputs;
+}
+
+Result<int> read_bitrate(const Field& field) {
+  constexpr std::string_view kWhat = "a bitrate in kbps like 192 or 192k";
+  FERRY_ASSIGN(std::string text, field.scalar(kWhat));
+  if (!text.empty() && (text.back() == 'k' || text.back() == 'K')) text.pop_back();
+  int kbps = 0;
+  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), kbps);
+  if (error != std::errc{} || end != text.data() + text.size() || text.empty()) return fail(field.expected(kWhat));
+  return kbps;
+}
+
+Result<ConvertParams> read_convert(const Field& field, std::vector<InputSource>& inputs) {
+  FERRY_ASSIGN(auto map, field.map(kConvertKeys));
+  FERRY_ASSIGN(auto inputs_field, map.require("inputs", "list the files to convert, like inputs: [talk.mp4]"));
+  FERRY_ASSIGN(inputs, read_input_sources(inputs_field));
+
+  ConvertParams params;
+  if (auto format = map.get("format")) {
+    FERRY_ASSIGN(params.format, format->parsed("a format (wav, wav-f32, flac or mp3)", audio_format_from_string));
+  }
+  if (auto mono = map.get("mono")) {
+    FERRY_ASSIGN(params.mono, mono->boolean());
+  }
+  if (auto rate = map.get("sample_rate")) {
+    FERRY_ASSIGN(params.sample_rate,
+                 read_int_between(*rate, rules::kMinSampleRate, rules::kMaxSampleRate, "a sample rate in Hz"));
+  }
+  if (auto bitrate = map.get("bitrate")) {
+    FERRY_ASSIGN(params.bitrate_kbps, read_bitrate(*bitrate));
+  }
+  if (auto segment = map.get("segment")) {
+    FERRY_ASSIGN(params.segment_s, read_seconds(*segment));
+  }
+  if (auto cuts = map.get("cut_points")) {
+    FERRY_ASSIGN(auto items, cuts->list("a list of times like [300, 10m]"));
+    for (const auto& item : items) {
+      FERRY_ASSIGN(auto seconds, read_seconds(item));
+      params.cut_points_s.push_back(seconds);
+    }
+  }
+  if (auto problem = rules::find_convert_problem(params, kConvertNames)) {
+    auto culprit = *map.get(rules::field_name(problem->field, kConvertNames));
+    if (problem->index) culprit = culprit.item(*problem->index);
+    return fail(culprit.error(problem->message));
+  }
+  return params;
+}
+
+Result<JobEntry> read_job(const Field& field) {
+  FERRY_ASSIGN(auto map, field.any_map("a job like `convert: {inputs: [talk.mp4]}`"));
+  if (map.entries().empty()) return fail(field.expected("a job like `convert: {inputs: [talk.mp4]}`"));
+  if (map.entries().size() != 1) {
+    std::vector<std::string_view> keys;
+    for (const auto& entry : map.entries()) keys.push_back(entry.key);
+    return fail(field.error(fmt::format(
+        "expected exactly one job kind per entry, like `- convert: {{inputs: [talk.mp4]}}`, got {} keys ({}); "
+        "indent a job's settings under its kind",
+        keys.size(), join_names(keys))));
+  }
+  const auto& entry = map.entries().front();
+  if (auto problem = rules::job_kind_problem(entry.key))
+    return fail(Field(entry.value.node(), entry.value.path(), entry.key_where).error(*problem));
+
+  JobEntry job;
+  job.where = entry.key_where;
+  // Only "convert" passes job_kind_problem today; each new kind adds a branch here.
+  FERRY_ASSIGN(job.params, read_convert(entry.value, job.inputs));
+  return job;
+}
+
+Result<std::vector<JobEntry>> read_jobs(const Field& field) {
+  constexpr std::string_view kWhat = "a list of jobs like `- convert: {inputs: [talk.mp4]}`";
+  FERRY_ASSIGN(auto items, field.list(kWhat));
+  if (items.empty()) return fail(field.expected(kWhat));
+  std::vector<JobEntry> jobs;
+  for (const auto& item : items) {
+    FERRY_ASSIGN(auto job, read_job(item));
+    jobs.push_back(std::move(job));
+  }
+  return jobs;
+}
+
+// `max_price: 0.5` at the top level is a common slip; say where it belongs
+// rather than only that it is unknown.
+Status check_misplaced_resource_keys(const Field& root) {
+  FERRY_ASSIGN(auto top, root.any_map(fmt::format("a map with keys {}", join_names(kTopKeys))));
+  for (const auto& entry : top.entries())
+    if (std::find(kResourceKeys.begin(), kResourceKeys.end(), entry.key) != kResourceKeys.end())
+      return fail(Field(entry.value.node(), entry.value.path(), entry.key_where)
+                      .error(fmt::format("'{}' belongs under resources:, like `resources: {{{}: ...}}`", entry.key,
+                                         entry.key)));
+  return {};
+}
+
+Error too_large(const fs::path& file, std::uintmax_t size) {
+  return located(SourceLocation{file.string(), 1, 1},
+                 fmt::format("the manifest is {}, over the 1 MiB limit; list inputs by path or glob instead of "
+                             "pasting data into it",
+                             format_size(size)),
+                 ErrorCode::resource_exhausted);
+}
+
+}  // namespace
+
+std::string SourceLocation::to_string() const { return fmt::format("{}:{}:{}", file, line, column); }
+
+Result<Manifest> parse_manifest(std::string_view text, const fs::path& file) {
+  if (text.size() > kMaxManifestBytes) return fail(too_large(file, text.size()));
+  FERRY_ASSIGN(auto root, yaml::load_document(text, file.string()));
+  if (root.is_null())
+    return fail(located(SourceLocation{file.string(), 1, 1},
+                        "the manifest is empty; it needs at least a list of jobs, like "
+                        "`jobs: [{convert: {inputs: [talk.mp4]}}]`"));
+  FERRY_TRY(check_misplaced_resource_keys(root));
+  FERRY_ASSIGN(auto top, root.map(kTopKeys));
+
+  Manifest manifest;
+  manifest.file = fs::absolute(file).lexically_normal();
+  manifest.base_dir = manifest.file.parent_path();
+  manifest.name = default_name(file);
+  manifest.output = manifest.base_dir / "results";
+
+  if (auto name = top.get("name")) {
+    FERRY_ASSIGN(manifest.name, read_name(*name));
+  }
+  if (auto provider = top.get("provider")) {
+    FERRY_ASSIGN(manifest.provider, read_provider(*provider));
+  }
+  if (auto instances = top.get("instances")) {
+    FERRY_ASSIGN(manifest.instances, read_int_between(*instances, 1, kMaxInstances, "a number of instances"));
+  }
+  if (auto resources = top.get("resources")) {
+    FERRY_ASSIGN(manifest.resources, read_resources(*resources, manifest.provider));
+  }
+  if (auto image = top.get("image")) {
+    FERRY_ASSIGN(manifest.image,
+                 read_non_empty_string(*image, "an image reference like ghcr.io/OWNER/ferry-agent:cuda"));
+  }
+  if (auto idle = top.get("idle_timeout")) {
+    FERRY_ASSIGN(manifest.idle_timeout, read_positive_duration(*idle));
+  }
+  if (auto max_duration = top.get("max_duration")) {
+    FERRY_ASSIGN(manifest.max_duration, read_positive_duration(*max_duration));
+  }
+  if (auto budget = top.get("budget")) {
+    FERRY_ASSIGN(manifest.budget, read_positive_money(*budget));
+  }
+  if (auto output = top.get("output")) {
+    FERRY_ASSIGN(auto folder, read_non_empty_string(*output, "a folder like ./results"));
+    manifest.output = (manifest.base_dir / folder).lexically_normal();
+  }
+  FERRY_ASSIGN(auto jobs, top.require("jobs", "add a list of jobs, like `jobs: [{convert: {inputs: [talk.mp4]}}]`"));
+  FERRY_ASSIGN(manifest.jobs, read_jobs(jobs));
+  return manifest;
+}
+
+Result<Manifest> load_manifest(const fs::path& file) {
+  std::error_code error;
+  auto status = fs::status(file, error);
+  if (!fs::exists(status))
+    return fail(
+        ErrorCode::not_found,
+        fmt::format("{}: no such manifest; check the path (relative paths start in the current folder)", file.string()),
+        file.string());
+  if (!fs::is_regular_file(status))
+    return fail(ErrorCode::invalid_argument,
+                fmt::format("{}: not a file; give the path of a YAML manifest", file.string()), file.string());
+  auto size = fs::file_size(file, error);
+  if (!error && size > kMaxManifestBytes) return fail(too_large(file, size));
+  FERRY_ASSIGN(auto text, read_file(file));
+  return parse_manifest(text, file);
+}
+
+}  // namespace ferry::config

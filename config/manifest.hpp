@@ -71,8 +71,11 @@ struct Manifest {
 };
 
 /// Parses YAML text; `file` is used for messages and to resolve relative paths.
+/// Errors: invalid_argument (message "file:line:column: path: ...", `field`
+/// = the path), unsupported for job kinds not in this build, and
+/// resource_exhausted for text over 1 MiB.
 Result<Manifest> parse_manifest(std::string_view yaml, const std::filesystem::path& file);
-/// Reads and parses a manifest file.
+/// Reads and parses a manifest file; a missing file is not_found.
 Result<Manifest> load_manifest(const std::filesystem::path& file);
 
 }  // namespace ferry::config

@@ -13,11 +13,15 @@
 
 namespace ferry::config {
 
+// Every parse error is invalid_argument with a message that quotes the input
+// and shows what was expected: expected a size like 40GB, ..., got "40 gigs".
+
 /// Bytes. Decimal units as dstack and the providers use them: 1GB = 10^9;
 /// binary units (GiB, MiB) are accepted too. A bare number is bytes.
 Result<std::uint64_t> parse_size(std::string_view text);
-/// Whole seconds or fractions: "90s", "1.5m", "2h", "1h30m", "500ms", bare
-/// number = seconds. Negative or non-finite values are invalid.
+/// Whole seconds or fractions: "90s", "1.5m", "2h", "1h30m", "500ms", "1d",
+/// bare number = seconds; compound parts go from the largest unit down.
+/// Negative or non-finite values are invalid; "0" parses (callers decide).
 Result<std::chrono::milliseconds> parse_duration(std::string_view text);
 /// Dollars, optional leading '$', non-negative.
 Result<double> parse_money(std::string_view text);
@@ -37,8 +41,9 @@ struct Range {
   }
 };
 
-/// "A", "A..", "..B", "A..B" with each end parsed by the matching function.
-/// A single value means exactly that value. min > max is invalid.
+/// "A", "A..", "..B", "A..B" with each end parsed by the matching function
+/// (number ranges take plain non-negative decimals). A single value means
+/// exactly that value. min > max is invalid.
 Result<Range<std::uint64_t>> parse_size_range(std::string_view text);
 Result<Range<double>> parse_number_range(std::string_view text);
 
