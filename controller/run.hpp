@@ -1,0 +1,33 @@
+#pragma once
+// `ferry run`: manifest -> plan -> instance -> uploads -> jobs -> outputs ->
+// teardown, as a sequence of small steps, each recorded in the state store
+// before its side effect.
+
+#include <cstdio>
+#include <filesystem>
+#include <string>
+
+#include "controller/exit_codes.hpp"
+
+namespace ferry::controller {
+
+struct RunOptions {
+  std::filesystem::path manifest;
+  bool dry_run = false;  ///< print the plan and stop
+  bool keep = false;     ///< leave the agent running at the end
+  bool yes = false;      ///< no confirmation prompts (none are asked for `local`)
+  bool json = false;     ///< machine-readable plan / summary on stdout
+};
+
+/// Runs the command; prints data on `out` (stdout) and progress and errors
+/// on `err` (stderr). Returns the exit code from the one table.
+ExitCode run_manifest(const RunOptions& options, std::FILE* out = stdout, std::FILE* err = stderr);
+
+/// A fresh run id: "YYYYMMDD-HHMMSS-xxxx" (UTC, 4 random hex digits), valid
+/// as an agent job id prefix.
+std::string new_run_id();
+
+/// A fresh bearer token: 32 random bytes as 64 hex characters.
+std::string new_agent_token();
+
+}  // namespace ferry::controller

@@ -1,0 +1,100 @@
+#pragma once
+// The controller's memory of runs, the instances they started and their jobs,
+// in SQLite at $XDG_STATE_HOME/ferry/state.db. Every side effect on the
+// outside world is recorded BEFORE it happens (an intended instance before the
+// provider's create call), so a crash always leaves a record to act on.
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/error.hpp"
+
+namespace ferry::controller {
+
+/// Seconds since the Unix epoch.
+using UnixSeconds = std::int64_t;
+UnixSeconds now_unix();
+
+/// A run's lifecycle: planned -> starting -> running -> one of the ends.
+enum class RunState { planned, starting, running, succeeded, failed, interrupted, teardown_failed };
+std::string_view to_string(RunState state);
+std::optional<RunState> run_state_from_string(std::string_view text);
+
+struct RunRecord {
+  std::string id;
+  std::string name;
+  std::string manifest_path;
+  std::string provider;
+  std::string output_dir;
+  RunState state = RunState::planned;
+  int jobs_total = 0;
+  int jobs_done = 0;    ///< finished, whatever the outcome
+  int jobs_failed = 0;
+  UnixSeconds started_at = 0;
+  std::optional<UnixSeconds> finished_at;
+  std::string message;  ///< why it ended, when not a plain success
+};
+
+/// An instance as the controller knows it. `provider_id` is empty between the
+/// intent being recorded and the provider answering the create call.
+struct InstanceRecord {
+  std::int64_t id = 0;  ///< local row id
+  std::string run_id;
+  std::string provider;
+  std::string provider_id;
+  std::string state;    ///< intended | created | running | destroyed | destroy_failed
+  std::string endpoint;
+  UnixSeconds created_at = 0;
+  std::optional<UnixSeconds> destroyed_at;
+};
+
+struct JobRecord {
+  std::string id;       ///< the id given to the agent
+  std::string run_id;
+  int entry_index = 0;  ///< position in the manifest's `jobs:`
+  std::string kind;
+  std::string input;    ///< the input's path or URL as shown to the user
+  std::string state;    ///< planned | submitted | queued | running | succeeded | failed | canceled
+  std::string error;
+  std::vector<std::string> outputs;  ///< local paths of downloaded outputs
+  UnixSeconds updated_at = 0;
+};
+
+class StateStore {
+ public:
+  /// $XDG_STATE_HOME/ferry/state.db, or ~/.local/state/ferry/state.db.
+  static Result<std::filesystem::path> default_path();
+  /// Opens (creating the folder 0700 and the schema when needed) the database.
+  static Result<StateStore> open(const std::filesystem::path& path);
+
+  StateStore(StateStore&&) noexcept;
+  StateStore& operator=(StateStore&&) noexcept;
+  ~StateStore();
+
+  Status create_run(const RunRecord& run);
+  Status update_run(const RunRecord& run);
+  Result<std::optional<RunRecord>> find_run(const std::string& id);
+  /// Newest first.
+  Result<std::vector<RunRecord>> list_runs(int limit = 50);
+
+  /// Records an instance about to be created; returns its row id.
+  Result<std::int64_t> record_intended_instance(const std::string& run_id, const std::string& provider);
+  Status set_instance_created(std::int64_t row, const std::string& provider_id);
+  Status set_instance_state(std::int64_t row, const std::string& state, const std::string& endpoint = {});
+  Result<std::vector<InstanceRecord>> list_instances(const std::string& run_id);
+
+  /// Inserts or replaces a job by id.
+  Status upsert_job(const JobRecord& job);
+  Result<std::vector<JobRecord>> list_jobs(const std::string& run_id);
+
+ private:
+  struct Impl;
+  explicit StateStore(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace ferry::controller
