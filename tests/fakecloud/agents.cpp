@@ -1,0 +1,90 @@
+#include "tests/fakecloud/agents.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <stdexcept>
+#include <vector>
+
+extern char** environ;
+
+namespace ferry::fakecloud {
+
+AgentProcess::AgentProcess(const std::filesystem::path& agent_binary, const std::filesystem::path& work_dir,
+                           const std::map<std::string, std::string>& env)
+    : work_dir_(work_dir) {
+  std::filesystem::create_directories(work_dir / "jobs");
+  std::vector<std::string> args{agent_binary.string(), "serve", "--host", "127.0.0.1", "--port", "0",
+                                "--port-file", (work_dir / "port").string(), "--jobs", (work_dir / "jobs").string()};
+  std::vector<std::string> environment;
+  for (char** entry = environ; entry && *entry; ++entry) {
+    std::string text(*entry);
+    if (!env.count(text.substr(0, text.find('=')))) environment.push_back(text);
+  }
+  for (const auto& [name, value] : env) environment.push_back(name + "=" + value);
+  std::vector<char*> argv, envp;
+  for (auto& arg : args) argv.push_back(arg.data());
+  argv.push_back(nullptr);
+  for (auto& entry : environment) envp.push_back(entry.data());
+  envp.push_back(nullptr);
+  std::string log_path = (work_dir / "agent.log").string();
+  int log_fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (log_fd < 0) throw std::runtime_error("cannot open " + log_path + ": " + std::strerror(errno));
+  const pid_t parent = ::getpid();
+  pid_ = ::fork();
+  if (pid_ == 0) {
+    ::setpgid(0, 0);
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // no agent outlives the emulator
+    if (::getppid() != parent) ::_exit(0);
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    ::dup2(log_fd, STDOUT_FILENO);
+    ::dup2(log_fd, STDERR_FILENO);
+    ::execve(argv[0], argv.data(), envp.data());
+    ::_exit(127);
+  }
+  ::close(log_fd);
+  if (pid_ < 0) throw std::runtime_error(std::string("fork failed: ") + std::strerror(errno));
+  ::setpgid(pid_, pid_);
+}
+
+AgentProcess::~AgentProcess() { kill(); }
+
+std::optional<int> AgentProcess::port() {
+  if (port_) return port_;
+  std::ifstream file(work_dir_ / "port");
+  int value = 0;
+  if (file >> value && value > 0 && value < 65536) port_ = value;
+  return port_;
+}
+
+bool AgentProcess::alive() {
+  if (reaped_) return false;
+  int status = 0;
+  pid_t done = ::waitpid(pid_, &status, WNOHANG);
+  if (done == pid_ || (done < 0 && errno == ECHILD)) reaped_ = true;
+  return !reaped_;
+}
+
+void AgentProcess::kill() {
+  if (pid_ > 0 && !reaped_) {
+    ::kill(-pid_, SIGKILL);
+    ::kill(pid_, SIGKILL);
+    int status = 0;
+    while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+    }
+    reaped_ = true;
+  }
+  if (pid_ > 0) ::kill(-pid_, SIGKILL);  // anything it left in its group
+  std::error_code ignored;
+  if (!work_dir_.empty()) std::filesystem::remove_all(work_dir_, ignored);
+}
+
+}  // namespace ferry::fakecloud
