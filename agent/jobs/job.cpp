@@ -90,6 +90,7 @@ nlohmann::json job_to_json(const Job& job, std::optional<std::size_t> queue_posi
       {"progress", progress},
       {"error", error},
       {"outputs", outputs},
+      {"result", job.result},
       {"spec", job.spec},
       {"attempts", job.attempts},
       {"queue_position", queue_position ? nlohmann::json(*queue_position) : nlohmann::json(nullptr)},
@@ -124,6 +125,7 @@ Result<Job> job_from_json(const nlohmann::json& json) {
                        output.at("sha256").get<std::string>()};
       job.outputs.push_back(std::move(parsed));
     }
+    if (auto it = json.find("result"); it != json.end()) job.result = *it;
     job.spec = json.at("spec");
     job.attempts = json.value("attempts", 0);
   } catch (const nlohmann::json::exception& e) {

@@ -1,6 +1,6 @@
 #pragma once
-// A job as the agent keeps it: its spec, state, progress, outputs and
-// timestamps. The same JSON shape is served by the API and persisted in
+// A job as the agent keeps it: its spec, state, progress, outputs, result
+// and timestamps. The same JSON shape is served by the API and persisted in
 // `<jobs dir>/<id>/job.json` (the record adds `attempts`).
 
 #include <chrono>
@@ -59,6 +59,9 @@ struct Job {
   JobProgress progress;
   std::optional<Error> error;
   std::vector<JobOutput> outputs;
+  /// What the engine reported beyond its files (a loop's points, why it
+  /// fell back); null until a job that has something to say succeeds.
+  nlohmann::json result;
   nlohmann::json spec;  ///< the validated spec, in its normalised wire form
   int attempts = 0;     ///< how many times a worker has started this job
   TimePoint created_at{};

@@ -320,10 +320,8 @@ void JobManager::worker_loop() {
     running_ = entry;
     lock.unlock();
     notify(std::move(to_notify));
-    run_one(entry);
+    run_one(entry);  // clears running_ when the job is finished
     lock.lock();
-    running_.reset();
-    worker_idle_.notify_all();
   }
 }
 
@@ -334,6 +332,7 @@ void JobManager::run_one(const std::shared_ptr<Entry>& entry) {
     std::lock_guard lock(mutex_);
     spec_json = entry->job.spec;
   }
+  nlohmann::json engine_result;
   auto attempt = [&]() -> Result<std::vector<JobOutput>> {
     for (const auto& dir : {store_.outputs_dir(id), store_.scratch_dir(id)})
       if (auto reset = store_.reset_dir(dir); !reset) return fail(reset.error());
@@ -356,6 +355,7 @@ void JobManager::run_one(const std::shared_ptr<Entry>& entry) {
       return fail(ErrorCode::internal, std::string("the engine failed unexpectedly: ") + e.what());
     }
     if (!files) return fail(files.error());
+    engine_result = std::move(context.result);
     return describe_outputs(*files, store_.outputs_dir(id));
   };
   auto result = attempt();
@@ -378,6 +378,7 @@ void JobManager::run_one(const std::shared_ptr<Entry>& entry) {
       } else if (result) {
         job.state = JobState::succeeded;
         job.outputs = std::move(*result);
+        job.result = std::move(engine_result);
         job.progress.eta_s = 0.0;
         job.finished_at = Clock::now();
       } else if (entry->cancel) {
@@ -393,6 +394,11 @@ void JobManager::run_one(const std::shared_ptr<Entry>& entry) {
       to_notify = touch_locked(*entry);
       spdlog::info("job {} {}{}", id, to_string(job.state), job.error ? ": " + job.error->message : "");
     }
+    // No longer running from here on, in the same critical section that made
+    // the job terminal: a DELETE that sees the finished job must remove its
+    // folder itself, since this worker has already looked at `removed`.
+    running_.reset();
+    worker_idle_.notify_all();
   }
   notify(std::move(to_notify));
 }

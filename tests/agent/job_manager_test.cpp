@@ -114,6 +114,32 @@ class JobManagerTest : public ::testing::Test {
   std::string upload_sha_ = sha256_hex("media");
 };
 
+TEST_F(JobManagerTest, KeepsWhatTheEngineReportsAsTheJobsResultAndPersistsIt) {
+  auto manager = make_manager([](const config::JobParams&, const std::vector<LocalInput>&,
+                                 EngineContext& context) -> Result<std::vector<OutputFile>> {
+    test::write_text(context.output_dir / "x.out", "x");
+    context.result = {{"fallback", true}, {"fallback_reason", "no steady beat"}};
+    return std::vector<OutputFile>{{"x.out", context.output_dir / "x.out"}};
+  });
+  const auto id = submit(*manager, "a");
+  ASSERT_TRUE(wait_for_state(*manager, id, JobState::succeeded));
+  EXPECT_EQ(manager->get(id)->job.result["fallback_reason"], "no steady beat");
+  manager.reset();
+  auto record = nlohmann::json::parse(test::read_text(store_.record_path(id)), nullptr, false);
+  EXPECT_EQ(record["result"]["fallback"], true) << record.dump();
+}
+
+TEST_F(JobManagerTest, AFailedJobHasNoResult) {
+  auto manager = make_manager([](const config::JobParams&, const std::vector<LocalInput>&,
+                                 EngineContext& context) -> Result<std::vector<OutputFile>> {
+    context.result = {{"partial", true}};
+    return fail(ErrorCode::io_error, "disk full");
+  });
+  const auto id = submit(*manager, "a");
+  ASSERT_TRUE(wait_for_state(*manager, id, JobState::failed));
+  EXPECT_TRUE(manager->get(id)->job.result.is_null());
+}
+
 TEST_F(JobManagerTest, RunsJobsOneAtATimeInSubmissionOrder) {
   GatedRunner gate;
   auto manager = make_manager(gate.runner());

@@ -16,6 +16,7 @@ Job sample_job() {
   job.error = Error{ErrorCode::data_loss, "bad input", "inputs[0]"};
   job.outputs = {{"a.mp3", 1234, std::string(64, 'a')}};
   job.spec = {{"kind", "convert"}};
+  job.result = {{"fallback", false}, {"loop_start_s", 1.5}};
   job.attempts = 2;
   job.created_at = *parse_rfc3339("2024-05-01T12:00:00.125Z");
   job.started_at = *parse_rfc3339("2024-05-01T12:00:01Z");
@@ -29,11 +30,23 @@ TEST(JobJson, RoundTripsThroughTheRecordShape) {
   EXPECT_EQ(job_to_json(*parsed), job_to_json(job));
   EXPECT_EQ(parsed->attempts, 2);
   EXPECT_EQ(parsed->error->field, "inputs[0]");
+  EXPECT_EQ(parsed->result, sample_job().result);
+}
+
+TEST(JobJson, ResultIsNullUntilAnEngineReportsOne) {
+  Job job = sample_job();
+  job.result = nullptr;
+  EXPECT_TRUE(job_to_json(job)["result"].is_null());
+  auto without = job_to_json(job);
+  without.erase("result");  // records written before results existed
+  auto parsed = job_from_json(without);
+  ASSERT_TRUE(parsed) << parsed.error().describe();
+  EXPECT_TRUE(parsed->result.is_null());
 }
 
 TEST(JobJson, HasTheApiFields) {
   auto json = job_to_json(sample_job(), std::size_t{3});
-  for (const char* field : {"id", "kind", "state", "progress", "error", "outputs", "spec", "queue_position",
+  for (const char* field : {"id", "kind", "state", "progress", "error", "outputs", "result", "spec", "queue_position",
                             "created_at", "started_at", "finished_at"})
     EXPECT_TRUE(json.contains(field)) << field;
   EXPECT_EQ(json["state"], "succeeded");
