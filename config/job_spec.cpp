@@ -24,6 +24,31 @@ constexpr std::array<std::string_view, 3> kSpecFields{"kind", "inputs", "params"
 constexpr std::array<std::string_view, 3> kInputFields{"upload", "url", "name"};
 constexpr std::array<std::string_view, 6> kConvertFields{"format",       "mono",      "sample_rate",
                                                          "bitrate_kbps", "segment_s", "cut_points_s"};
+constexpr std::array<std::string_view, 7> kLoopFields{"duration_s", "format",      "crossfade_s", "fade_in_s",
+                                                      "fade_out_s", "sample_rate", "bitrate_kbps"};
+constexpr rules::LoopFieldNames kLoopNames{
+    .duration = "duration_s",
+    .format = "format",
+    .crossfade = "crossfade_s",
+    .fade_in = "fade_in_s",
+    .fade_out = "fade_out_s",
+    .sample_rate = "sample_rate",
+    .bitrate = "bitrate_kbps",
+};
+constexpr std::array<std::string_view, 11> kSeparateFields{"model",  "checkpoint", "bag",   "stems",
+                                                          "format", "mono",       "bitrate_kbps", "shifts",
+                                                          "overlap", "seed",      "batch"};
+constexpr rules::SeparateFieldNames kSeparateNames{
+    .model = "model",
+    .checkpoint = "checkpoint",
+    .bag = "bag",
+    .stems = "stems",
+    .format = "format",
+    .bitrate = "bitrate_kbps",
+    .shifts = "shifts",
+    .overlap = "overlap",
+    .batch = "batch",
+};
 constexpr rules::ConvertFieldNames kConvertNames{
     .format = "format",
     .sample_rate = "sample_rate",
@@ -192,15 +217,18 @@ Result<std::vector<InputRef>> read_inputs(const json* value) {
   return inputs;
 }
 
+Result<AudioFormat> read_format(const json& value, std::string_view path) {
+  FERRY_ASSIGN(auto text, read_string(value, path));
+  auto format = audio_format_from_string(text);
+  if (!format) return fail(error_at(path, format.error().message));
+  return *format;
+}
+
 Result<ConvertParams> read_convert_params(const json& value, std::string_view path) {
   FERRY_TRY(check_object(value, path, kConvertFields));
   ConvertParams params;
   if (const json* field = find_field(value, "format")) {
-    auto field_path = child_path(path, "format");
-    FERRY_ASSIGN(auto text, read_string(*field, field_path));
-    auto format = audio_format_from_string(text);
-    if (!format) return fail(error_at(field_path, format.error().message));
-    params.format = *format;
+    FERRY_ASSIGN(params.format, read_format(*field, child_path(path, "format")));
   }
   if (const json* field = find_field(value, "mono")) {
     FERRY_ASSIGN(params.mono, read_bool(*field, child_path(path, "mono")));
@@ -228,6 +256,113 @@ Result<ConvertParams> read_convert_params(const json& value, std::string_view pa
     return fail(error_at(field_path, problem->message));
   }
   return params;
+}
+
+Result<LoopParams> read_loop_params(const json* value, std::string_view path) {
+  if (!value)
+    return fail(error_at(path, "missing; a loop job needs at least {\"duration_s\": <seconds>}"));
+  FERRY_TRY(check_object(*value, path, kLoopFields));
+  LoopParams params;
+  const json* duration = find_field(*value, "duration_s");
+  if (!duration)
+    return fail(error_at(child_path(path, "duration_s"), "missing; give the length of the loop in seconds, like 7200"));
+  FERRY_ASSIGN(params.duration_s, read_number(*duration, child_path(path, "duration_s")));
+  if (const json* field = find_field(*value, "format")) {
+    FERRY_ASSIGN(params.format, read_format(*field, child_path(path, "format")));
+  }
+  if (const json* field = find_field(*value, "crossfade_s")) {
+    FERRY_ASSIGN(params.crossfade_s, read_number(*field, child_path(path, "crossfade_s")));
+  }
+  if (const json* field = find_field(*value, "fade_in_s")) {
+    FERRY_ASSIGN(params.fade_in_s, read_number(*field, child_path(path, "fade_in_s")));
+  }
+  if (const json* field = find_field(*value, "fade_out_s")) {
+    FERRY_ASSIGN(params.fade_out_s, read_number(*field, child_path(path, "fade_out_s")));
+  }
+  if (const json* field = find_field(*value, "sample_rate")) {
+    FERRY_ASSIGN(params.sample_rate, read_int(*field, child_path(path, "sample_rate")));
+  }
+  if (const json* field = find_field(*value, "bitrate_kbps")) {
+    FERRY_ASSIGN(params.bitrate_kbps, read_int(*field, child_path(path, "bitrate_kbps")));
+  }
+  if (auto problem = rules::find_loop_problem(params, kLoopNames))
+    return fail(error_at(child_path(path, rules::field_name(problem->field, kLoopNames)), problem->message));
+  return params;
+}
+
+Result<SeparateParams> read_separate_params(const json& value, std::string_view path) {
+  FERRY_TRY(check_object(value, path, kSeparateFields));
+  SeparateParams params;
+  if (const json* field = find_field(value, "model")) {
+    FERRY_ASSIGN(params.model, read_string(*field, child_path(path, "model")));
+  }
+  if (const json* field = find_field(value, "checkpoint")) {
+    FERRY_ASSIGN(params.checkpoint, read_string(*field, child_path(path, "checkpoint")));
+  }
+  if (const json* field = find_field(value, "bag")) {
+    FERRY_ASSIGN(params.bag, read_string(*field, child_path(path, "bag")));
+  }
+  if (const json* field = find_field(value, "stems")) {
+    auto field_path = child_path(path, "stems");
+    if (!field->is_array()) return fail(wrong_type(field_path, "an array of stem names like [\"vocals\"]", *field));
+    for (std::size_t i = 0; i < field->size(); ++i) {
+      FERRY_ASSIGN(auto stem, read_string((*field)[i], item_path(field_path, i)));
+      params.stems.push_back(std::move(stem));
+    }
+  }
+  if (const json* field = find_field(value, "format")) {
+    FERRY_ASSIGN(params.format, read_format(*field, child_path(path, "format")));
+  }
+  if (const json* field = find_field(value, "mono")) {
+    FERRY_ASSIGN(params.mono, read_bool(*field, child_path(path, "mono")));
+  }
+  if (const json* field = find_field(value, "bitrate_kbps")) {
+    FERRY_ASSIGN(params.bitrate_kbps, read_int(*field, child_path(path, "bitrate_kbps")));
+  }
+  if (const json* field = find_field(value, "shifts")) {
+    FERRY_ASSIGN(params.shifts, read_int(*field, child_path(path, "shifts")));
+  }
+  if (const json* field = find_field(value, "overlap")) {
+    FERRY_ASSIGN(params.overlap, read_number(*field, child_path(path, "overlap")));
+  }
+  if (const json* field = find_field(value, "seed")) {
+    if (!field->is_number_integer() || (!field->is_number_unsigned() && field->get<std::int64_t>() < 0))
+      return fail(wrong_type(child_path(path, "seed"), "a non-negative integer", *field));
+    params.seed = field->get<std::uint64_t>();
+  }
+  if (const json* field = find_field(value, "batch")) {
+    FERRY_ASSIGN(params.batch, read_int(*field, child_path(path, "batch")));
+  }
+  if (auto problem = rules::find_separate_problem(params, kSeparateNames)) {
+    auto field_path = child_path(path, rules::field_name(problem->field, kSeparateNames));
+    if (problem->index) field_path = item_path(field_path, *problem->index);
+    return fail(error_at(field_path, problem->message));
+  }
+  return params;
+}
+
+json separate_params_to_json(const SeparateParams& params) {
+  json out = {{"format", to_string(params.format)},
+              {"mono", params.mono},
+              {"shifts", params.shifts},
+              {"overlap", params.overlap},
+              {"seed", params.seed}};
+  if (!params.model.empty()) out["model"] = params.model;
+  if (params.checkpoint) out["checkpoint"] = *params.checkpoint;
+  if (params.bag) out["bag"] = *params.bag;
+  if (!params.stems.empty()) out["stems"] = params.stems;
+  if (params.bitrate_kbps) out["bitrate_kbps"] = *params.bitrate_kbps;
+  if (params.batch) out["batch"] = *params.batch;
+  return out;
+}
+
+json loop_params_to_json(const LoopParams& params) {
+  json out = {{"duration_s", params.duration_s}, {"format", to_string(params.format)}, {"fade_in_s", params.fade_in_s}};
+  if (params.crossfade_s) out["crossfade_s"] = *params.crossfade_s;
+  if (params.fade_out_s) out["fade_out_s"] = *params.fade_out_s;
+  if (params.sample_rate) out["sample_rate"] = *params.sample_rate;
+  if (params.bitrate_kbps) out["bitrate_kbps"] = *params.bitrate_kbps;
+  return out;
 }
 
 json convert_params_to_json(const ConvertParams& params) {
@@ -269,6 +404,8 @@ std::string_view file_extension(AudioFormat format) {
 std::string_view job_kind(const JobParams& params) {
   struct KindName {
     std::string_view operator()(const ConvertParams&) const { return "convert"; }
+    std::string_view operator()(const LoopParams&) const { return "loop"; }
+    std::string_view operator()(const SeparateParams&) const { return "separate"; }
   };
   return std::visit(KindName{}, params);
 }
@@ -283,9 +420,21 @@ Result<JobSpec> job_spec_from_json(const json& value) {
 
   JobSpec spec;
   FERRY_ASSIGN(spec.inputs, read_inputs(find_field(value, "inputs")));
-  // Only "convert" passes job_kind_problem today; each new kind adds a branch here.
-  static const json kNoParams = json::object();
+  // Each kind that passes job_kind_problem has a branch here.
   const json* params = find_field(value, "params");
+  if (kind == "loop") {
+    if (spec.inputs.size() != 1)
+      return fail(error_at("inputs", fmt::format("a loop job takes exactly one input, got {}; submit one loop job per "
+                                                 "track",
+                                                 spec.inputs.size())));
+    FERRY_ASSIGN(spec.params, read_loop_params(params, "params"));
+    return spec;
+  }
+  static const json kNoParams = json::object();
+  if (kind == "separate") {
+    FERRY_ASSIGN(spec.params, read_separate_params(params ? *params : kNoParams, "params"));
+    return spec;
+  }
   FERRY_ASSIGN(spec.params, read_convert_params(params ? *params : kNoParams, "params"));
   return spec;
 }
@@ -303,6 +452,8 @@ json job_spec_to_json(const JobSpec& spec) {
   }
   struct ParamsToJson {
     json operator()(const ConvertParams& params) const { return convert_params_to_json(params); }
+    json operator()(const LoopParams& params) const { return loop_params_to_json(params); }
+    json operator()(const SeparateParams& params) const { return separate_params_to_json(params); }
   };
   return json{{"kind", job_kind(spec.params)},
               {"inputs", std::move(inputs)},

@@ -7,8 +7,15 @@
 //    "inputs": [{"upload": "<sha256>", "name": "talk.mp4"}, {"url": "https://..."}],
 //    "params": {"format": "mp3", "mono": true, "sample_rate": 44100,
 //               "bitrate_kbps": 192, "segment_s": 300, "cut_points_s": [300, 600]}}
+//   {"kind": "loop", "inputs": [{"upload": "<sha256>", "name": "track.mp3"}],
+//    "params": {"duration_s": 7200, "format": "flac", "crossfade_s": 5,
+//               "fade_in_s": 0, "fade_out_s": 10, "sample_rate": 44100}}
+//   {"kind": "separate", "inputs": [{"upload": "<sha256>", "name": "song.mp3"}],
+//    "params": {"model": "htdemucs_ft", "stems": ["vocals", "instrumental"],
+//               "format": "mp3", "mono": false, "shifts": 1, "overlap": 0.25}}
 
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <variant>
@@ -49,9 +56,44 @@ struct ConvertParams {
   bool operator==(const ConvertParams&) const = default;
 };
 
+/// `loop`: stretch one track into a seamless loop of an exact length.
+struct LoopParams {
+  double duration_s = 0;                  ///< length of the output; required
+  AudioFormat format = AudioFormat::flac;
+  std::optional<double> crossfade_s;      ///< seam crossfade; the analysis chooses when unset
+  double fade_in_s = 0;                   ///< fade of the whole output from silence
+  std::optional<double> fade_out_s;       ///< fade to silence; a few seconds when unset (see the engine)
+  std::optional<int> sample_rate;         ///< Hz; source rate when unset
+  std::optional<int> bitrate_kbps;        ///< MP3 only; encoder default when unset
+  bool operator==(const LoopParams&) const = default;
+};
+
+/// `separate`: split each input into stems with a Demucs model or bag.
+/// At most one of model, checkpoint and bag is set; none means the default
+/// model. Checkpoint and bag are file names in the agent's models folder.
+struct SeparateParams {
+  std::string model;                      ///< a registry model, e.g. "htdemucs_ft"; "" for the default
+  std::optional<std::string> checkpoint;  ///< one checkpoint file in the models folder
+  std::optional<std::string> bag;         ///< a bag YAML in the models folder
+  /// Stems to write, in order: source names, or "instrumental" (every source
+  /// but vocals, summed). Empty: every source of the model.
+  std::vector<std::string> stems;
+  AudioFormat format = AudioFormat::wav;
+  bool mono = false;
+  std::optional<int> bitrate_kbps;  ///< MP3 only
+  int shifts = 1;                   ///< random shifts averaged (0: none)
+  double overlap = 0.25;
+  std::uint64_t seed = 0;           ///< of the random shifts
+  std::optional<int> batch;         ///< chunks per forward pass; the engine chooses when unset
+  bool operator==(const SeparateParams&) const = default;
+};
+
+/// The model a separate job uses when it names none.
+inline constexpr const char* kDefaultSeparationModel = "htdemucs";
+
 /// The parameters of each job kind; the kind name is derived from the
-/// alternative held. Later kinds (separate, loop, generate) are added here.
-using JobParams = std::variant<ConvertParams>;
+/// alternative held. Later kinds (generate) are added here.
+using JobParams = std::variant<ConvertParams, LoopParams, SeparateParams>;
 
 struct JobSpec {
   std::vector<InputRef> inputs;
@@ -59,7 +101,7 @@ struct JobSpec {
   bool operator==(const JobSpec&) const = default;
 };
 
-/// "convert", ...
+/// "convert", "loop", ...
 std::string_view job_kind(const JobParams& params);
 
 /// Validates and converts the agent's JSON; errors are invalid_argument (an

@@ -42,6 +42,33 @@ constexpr rules::ConvertFieldNames kConvertNames{
     .cut_points = "cut_points",
 };
 
+constexpr std::array<std::string_view, 9> kLoopKeys{"input",    "duration", "format",      "crossfade", "fade",
+                                                    "fade_in",  "fade_out", "sample_rate", "bitrate"};
+constexpr rules::LoopFieldNames kLoopNames{
+    .duration = "duration",
+    .format = "format",
+    .crossfade = "crossfade",
+    .fade_in = "fade_in",
+    .fade_out = "fade_out",
+    .sample_rate = "sample_rate",
+    .bitrate = "bitrate",
+};
+
+constexpr std::array<std::string_view, 12> kSeparateKeys{"inputs", "model",   "checkpoint", "bag",
+                                                         "stems",  "format",  "mono",       "bitrate",
+                                                         "shifts", "overlap", "seed",       "batch"};
+constexpr rules::SeparateFieldNames kSeparateNames{
+    .model = "model",
+    .checkpoint = "checkpoint",
+    .bag = "bag",
+    .stems = "stems",
+    .format = "format",
+    .bitrate = "bitrate",
+    .shifts = "shifts",
+    .overlap = "overlap",
+    .batch = "batch",
+};
+
 constexpr std::string_view kSizeWhat = "a size like 40GB or 16GiB";
 constexpr std::string_view kDurationWhat = "a duration like 90s, 10m or 1h30m";
 constexpr std::string_view kMoneyWhat = "dollars like 0.50";
@@ -169,23 +196,28 @@ Result<Resources> read_resources(const Field& field, std::string_view provider) 
   return resources;
 }
 
+Result<InputSource> read_input_source(const Field& item, std::string_view what) {
+  FERRY_ASSIGN(auto text, read_non_empty_string(item, what));
+  InputSource input{InputSource::Kind::path, text, item.where()};
+  auto scheme_end = text.find("://");
+  bool looks_like_url = scheme_end != std::string::npos && scheme_end > 0 &&
+                        std::all_of(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(scheme_end),
+                                    [](char c) { return std::isalpha(static_cast<unsigned char>(c)); });
+  if (looks_like_url) {
+    if (!rules::is_http_url(text))
+      return fail(item.expected("an http:// or https:// URL (other schemes cannot be fetched)"));
+    input.kind = InputSource::Kind::url;
+  }
+  return input;
+}
+
 Result<std::vector<InputSource>> read_input_sources(const Field& field) {
   constexpr std::string_view kWhat = "a list of files, globs or URLs like [talk.mp4, \"songs/*.wav\"]";
   FERRY_ASSIGN(auto items, field.list(kWhat));
   if (items.empty()) return fail(field.expected(kWhat));
   std::vector<InputSource> inputs;
   for (const auto& item : items) {
-    FERRY_ASSIGN(auto text, read_non_empty_string(item, "a file, glob or URL"));
-    InputSource input{InputSource::Kind::path, text, item.where()};
-    auto scheme_end = text.find("://");
-    bool looks_like_url = scheme_end != std::string::npos && scheme_end > 0 &&
-                          std::all_of(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(scheme_end),
-                                      [](char c) { return std::isalpha(static_cast<unsigned char>(c)); });
-    if (looks_like_url) {
-      if (!rules::is_http_url(text))
-        return fail(item.expected("an http:// or https:// URL (other schemes cannot be fetched)"));
-      input.kind = InputSource::Kind::url;
-    }
+    FERRY_ASSIGN(auto input, read_input_source(item, "a file, glob or URL"));
     inputs.push_back(std::move(input));
   }
   return inputs;
@@ -238,6 +270,122 @@ Result<ConvertParams> read_convert(const Field& field, std::vector<InputSource>&
   return params;
 }
 
+Result<double> read_fade_seconds(const Field& field) {
+  FERRY_ASSIGN(auto duration, field.parsed("a fade length like 10s (0 for none)", parse_duration));
+  return static_cast<double>(duration.count()) / 1000.0;
+}
+
+// `- loop: {input: results/track.mp3, duration: 2h, fade: 10s}`: `fade`
+// sets both fades, `fade_in` and `fade_out` override it one at a time.
+Result<LoopParams> read_loop(const Field& field, std::vector<InputSource>& inputs) {
+  FERRY_ASSIGN(auto map, field.map(kLoopKeys));
+  FERRY_ASSIGN(auto input_field,
+               map.require("input", "name the track to loop, like `input: results/track.mp3` (one file or URL)"));
+  if (input_field.is_list())
+    return fail(input_field.error(
+        "a loop takes one input, like `input: track.mp3`; add one loop entry per track to loop several"));
+  FERRY_ASSIGN(auto input, read_input_source(input_field, "a file or URL like track.mp3"));
+  inputs = {std::move(input)};
+
+  LoopParams params;
+  FERRY_ASSIGN(auto duration, map.require("duration", "give the length of the loop, like `duration: 2h`"));
+  FERRY_ASSIGN(auto length, duration.parsed("a loop length like 2h or 90m", parse_duration));
+  params.duration_s = static_cast<double>(length.count()) / 1000.0;
+  if (auto format = map.get("format")) {
+    FERRY_ASSIGN(params.format, format->parsed("a format (wav, wav-f32, flac or mp3)", audio_format_from_string));
+  }
+  if (auto crossfade = map.get("crossfade")) {
+    FERRY_ASSIGN(params.crossfade_s, read_seconds(*crossfade));
+  }
+  if (auto fade = map.get("fade")) {
+    FERRY_ASSIGN(params.fade_in_s, read_fade_seconds(*fade));
+    params.fade_out_s = params.fade_in_s;
+  }
+  if (auto fade_in = map.get("fade_in")) {
+    FERRY_ASSIGN(params.fade_in_s, read_fade_seconds(*fade_in));
+  }
+  if (auto fade_out = map.get("fade_out")) {
+    FERRY_ASSIGN(params.fade_out_s, read_fade_seconds(*fade_out));
+  }
+  if (auto rate = map.get("sample_rate")) {
+    FERRY_ASSIGN(params.sample_rate,
+                 read_int_between(*rate, rules::kMinSampleRate, rules::kMaxSampleRate, "a sample rate in Hz"));
+  }
+  if (auto bitrate = map.get("bitrate")) {
+    FERRY_ASSIGN(params.bitrate_kbps, read_bitrate(*bitrate));
+  }
+  if (auto problem = rules::find_loop_problem(params, kLoopNames)) {
+    auto culprit = map.get(rules::field_name(problem->field, kLoopNames));
+    // A fade set through `fade` is reported there.
+    if (!culprit) culprit = map.get("fade");
+    return fail((culprit ? *culprit : duration).error(problem->message));
+  }
+  return params;
+}
+
+// A plain decimal number such as 0.25 (no units).
+Result<double> parse_plain_number(std::string_view text) {
+  double value = 0;
+  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || error != std::errc{} || end != text.data() + text.size())
+    return fail(ErrorCode::invalid_argument, fmt::format("expected a number like 0.25, got '{}'", text));
+  return value;
+}
+
+// `- separate: {inputs: [songs/*.mp3], model: htdemucs_ft, stems: [vocals, instrumental], format: mp3}`
+Result<SeparateParams> read_separate(const Field& field, std::vector<InputSource>& inputs) {
+  FERRY_ASSIGN(auto map, field.map(kSeparateKeys));
+  FERRY_ASSIGN(auto inputs_field, map.require("inputs", "list the songs to separate, like inputs: [songs/*.mp3]"));
+  FERRY_ASSIGN(inputs, read_input_sources(inputs_field));
+
+  SeparateParams params;
+  if (auto model = map.get("model")) {
+    FERRY_ASSIGN(params.model, read_non_empty_string(*model, "a model name like htdemucs_ft"));
+  }
+  if (auto checkpoint = map.get("checkpoint")) {
+    FERRY_ASSIGN(params.checkpoint, read_non_empty_string(*checkpoint, "a checkpoint file name in the agent's models folder"));
+  }
+  if (auto bag = map.get("bag")) {
+    FERRY_ASSIGN(params.bag, read_non_empty_string(*bag, "a bag YAML file name in the agent's models folder"));
+  }
+  if (auto stems = map.get("stems")) {
+    FERRY_ASSIGN(auto items, stems->list("a list of stems like [vocals, instrumental]"));
+    for (const auto& item : items) {
+      FERRY_ASSIGN(auto stem, read_non_empty_string(item, "a stem name like vocals"));
+      params.stems.push_back(std::move(stem));
+    }
+  }
+  if (auto format = map.get("format")) {
+    FERRY_ASSIGN(params.format, format->parsed("a format (wav, wav-f32, flac or mp3)", audio_format_from_string));
+  }
+  if (auto mono = map.get("mono")) {
+    FERRY_ASSIGN(params.mono, mono->boolean());
+  }
+  if (auto bitrate = map.get("bitrate")) {
+    FERRY_ASSIGN(params.bitrate_kbps, read_bitrate(*bitrate));
+  }
+  if (auto shifts = map.get("shifts")) {
+    FERRY_ASSIGN(params.shifts, read_int_between(*shifts, 0, rules::kMaxSeparationShifts, "a number of shifts"));
+  }
+  if (auto overlap = map.get("overlap")) {
+    FERRY_ASSIGN(params.overlap, overlap->parsed("an overlap like 0.25", parse_plain_number));
+  }
+  if (auto seed = map.get("seed")) {
+    FERRY_ASSIGN(auto value, seed->integer());
+    if (value < 0) return fail(seed->expected("a seed of 0 or more"));
+    params.seed = static_cast<std::uint64_t>(value);
+  }
+  if (auto batch = map.get("batch")) {
+    FERRY_ASSIGN(params.batch, read_int_between(*batch, 1, rules::kMaxSeparationBatch, "a batch of chunks"));
+  }
+  if (auto problem = rules::find_separate_problem(params, kSeparateNames)) {
+    auto culprit = *map.get(rules::field_name(problem->field, kSeparateNames));
+    if (problem->index) culprit = culprit.item(*problem->index);
+    return fail(culprit.error(problem->message));
+  }
+  return params;
+}
+
 Result<JobEntry> read_job(const Field& field) {
   FERRY_ASSIGN(auto map, field.any_map("a job like `convert: {inputs: [talk.mp4]}`"));
   if (map.entries().empty()) return fail(field.expected("a job like `convert: {inputs: [talk.mp4]}`"));
@@ -255,8 +403,14 @@ Result<JobEntry> read_job(const Field& field) {
 
   JobEntry job;
   job.where = entry.key_where;
-  // Only "convert" passes job_kind_problem today; each new kind adds a branch here.
-  FERRY_ASSIGN(job.params, read_convert(entry.value, job.inputs));
+  // Each kind that passes job_kind_problem has a branch here.
+  if (entry.key == "loop") {
+    FERRY_ASSIGN(job.params, read_loop(entry.value, job.inputs));
+  } else if (entry.key == "separate") {
+    FERRY_ASSIGN(job.params, read_separate(entry.value, job.inputs));
+  } else {
+    FERRY_ASSIGN(job.params, read_convert(entry.value, job.inputs));
+  }
   return job;
 }
 

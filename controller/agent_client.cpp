@@ -57,6 +57,7 @@ Result<AgentJob> agent_job_from_json(const json& body) {
       job.outputs.push_back(std::move(parsed));
     }
   }
+  if (auto result = body.find("result"); result != body.end()) job.result = *result;
   return job;
 }
 

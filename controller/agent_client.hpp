@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json_fwd.hpp>
+#include <nlohmann/json.hpp>
 
 #include "common/error.hpp"
 #include "common/http_client.hpp"
@@ -35,6 +35,8 @@ struct AgentJob {
   std::optional<double> eta_s;
   std::optional<Error> error;
   std::vector<AgentOutput> outputs;
+  /// What the engine reported beyond its files (e.g. a loop's points); null when nothing.
+  nlohmann::json result;
 
   /// True once the job will not change again.
   bool finished() const { return state == "succeeded" || state == "failed" || state == "canceled"; }

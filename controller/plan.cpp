@@ -2,11 +2,13 @@
 
 #include <glob.h>
 
+#include <cmath>
 #include <map>
 #include <set>
 #include <variant>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
 #include "config/units.hpp"
@@ -33,20 +35,51 @@ std::string where_prefix(const config::InputSource& source) {
   return where.empty() || source.where.line == 0 ? std::string() : where + ": ";
 }
 
-std::string describe_params(const config::JobParams& params) {
-  return std::visit(
-      [](const config::ConvertParams& convert) {
-        std::string text(config::to_string(convert.format));
-        if (convert.mono) text += ", mono";
-        if (convert.sample_rate) text += fmt::format(", {} Hz", *convert.sample_rate);
-        if (convert.bitrate_kbps) text += fmt::format(", {} kb/s", *convert.bitrate_kbps);
-        if (convert.segment_s)
-          text += ", " + config::format_duration(std::chrono::milliseconds(
-                             static_cast<long long>(*convert.segment_s * 1000))) + " segments";
-        if (!convert.cut_points_s.empty()) text += fmt::format(", cut at {} points", convert.cut_points_s.size());
-        return text;
-      },
-      params);
+std::string seconds_text(double seconds) {
+  return config::format_duration(std::chrono::milliseconds(std::llround(seconds * 1000)));
+}
+
+struct DescribeParams {
+  std::string operator()(const config::ConvertParams& convert) const {
+    std::string text(config::to_string(convert.format));
+    if (convert.mono) text += ", mono";
+    if (convert.sample_rate) text += fmt::format(", {} Hz", *convert.sample_rate);
+    if (convert.bitrate_kbps) text += fmt::format(", {} kb/s", *convert.bitrate_kbps);
+    if (convert.segment_s) text += ", " + seconds_text(*convert.segment_s) + " segments";
+    if (!convert.cut_points_s.empty()) text += fmt::format(", cut at {} points", convert.cut_points_s.size());
+    return text;
+  }
+  std::string operator()(const config::LoopParams& loop) const {
+    std::string text = seconds_text(loop.duration_s) + " " + std::string(config::to_string(loop.format));
+    if (loop.crossfade_s) text += ", " + seconds_text(*loop.crossfade_s) + " crossfade";
+    if (loop.sample_rate) text += fmt::format(", {} Hz", *loop.sample_rate);
+    if (loop.bitrate_kbps) text += fmt::format(", {} kb/s", *loop.bitrate_kbps);
+    return text;
+  }
+  std::string operator()(const config::SeparateParams& separate) const {
+    std::string model = separate.checkpoint ? *separate.checkpoint
+                        : separate.bag      ? *separate.bag
+                        : separate.model.empty() ? std::string(config::kDefaultSeparationModel)
+                                                 : separate.model;
+    std::string text = model + ", " + std::string(config::to_string(separate.format));
+    if (!separate.stems.empty()) text += ", " + fmt::format("{}", fmt::join(separate.stems, "+"));
+    if (separate.mono) text += ", mono";
+    if (separate.bitrate_kbps) text += fmt::format(", {} kb/s", *separate.bitrate_kbps);
+    return text;
+  }
+};
+
+std::string describe_params(const config::JobParams& params) { return std::visit(DescribeParams{}, params); }
+
+// "url", "file", or "earlier_output" for a file an earlier entry makes.
+const char* input_kind(const PlannedInput& input) {
+  if (input.is_url) return "url";
+  return input.from_earlier_entry ? "earlier_output" : "file";
+}
+
+// The output format of a job, for names and clash keys.
+config::AudioFormat output_format(const config::JobParams& params) {
+  return std::visit([](const auto& typed) { return typed.format; }, params);
 }
 
 }  // namespace
@@ -56,8 +89,14 @@ std::string PlannedInput::shown() const { return is_url ? url : file.string(); }
 std::string PlannedJob::label() const { return input.name + " -> " + summary; }
 
 Result<std::vector<PlannedInput>> expand_input(const config::InputSource& source, const fs::path& base_dir) {
-  if (source.kind == config::InputSource::Kind::url)
-    return std::vector<PlannedInput>{PlannedInput{true, {}, source.text, url_file_name(source.text)}};
+  if (source.kind == config::InputSource::Kind::url) {
+    PlannedInput input;
+    input.is_url = true;
+    input.url = source.text;
+    input.name = url_file_name(source.text);
+    input.where = source.where;
+    return std::vector<PlannedInput>{std::move(input)};
+  }
 
   fs::path pattern(source.text);
   if (pattern.is_relative()) pattern = base_dir / pattern;
@@ -98,7 +137,11 @@ Result<std::vector<PlannedInput>> expand_input(const config::InputSource& source
       return fail(ErrorCode::invalid_argument,
                   where_prefix(source) + "input '" + match.string() + "' is not a regular file", source.text);
     }
-    inputs.push_back(PlannedInput{false, match, {}, match.filename().string()});
+    PlannedInput input;
+    input.file = match;
+    input.name = match.filename().string();
+    input.where = source.where;
+    inputs.push_back(std::move(input));
   }
   if (inputs.empty())
     return fail(ErrorCode::not_found, where_prefix(source) + "the input pattern '" + source.text +
@@ -109,9 +152,7 @@ Result<std::vector<PlannedInput>> expand_input(const config::InputSource& source
 
 std::string output_clash_key(const std::string& input_name, const config::JobParams& params) {
   std::string stem = fs::path(input_name).stem().string();
-  std::string extension = std::visit(
-      [](const config::ConvertParams& convert) { return std::string(config::file_extension(convert.format)); },
-      params);
+  std::string extension(config::file_extension(output_format(params)));
   return std::string(config::job_kind(params)) + "/" + stem + "." + extension;
 }
 
@@ -128,13 +169,55 @@ std::vector<int> assign_output_suffixes(const std::vector<std::string>& keys) {
 
 std::string local_output_name(const std::string& output_name, const std::string& input_name, int suffix) {
   if (suffix <= 0) return output_name;
-  std::string tag = "-" + std::to_string(suffix);
+  // Built in two steps: GCC 12 warns (-Wrestrict, wrongly) about "-" + to_string() here.
+  std::string tag = "-";
+  tag += std::to_string(suffix);
   std::string stem = fs::path(input_name).stem().string();
   if (!stem.empty() && output_name.size() > stem.size() && output_name.compare(0, stem.size(), stem) == 0)
     return output_name.substr(0, stem.size()) + tag + output_name.substr(stem.size());
   auto dot = output_name.find('.', 1);
   if (dot == std::string::npos) return output_name + tag;
   return output_name.substr(0, dot) + tag + output_name.substr(dot);
+}
+
+bool is_inside(const fs::path& path, const fs::path& folder) {
+  fs::path base = folder.lexically_normal();
+  if (!base.has_filename()) base = base.parent_path();  // "results/" names the same folder as "results"
+  auto relative = path.lexically_normal().lexically_relative(base);
+  return !relative.empty() && *relative.begin() != ".." && relative != ".";
+}
+
+std::optional<PlannedInput> awaited_input(const config::InputSource& source, const fs::path& base_dir,
+                                          const fs::path& output_dir, int entry_index) {
+  if (entry_index == 0 || source.kind != config::InputSource::Kind::path || has_glob_characters(source.text))
+    return std::nullopt;
+  fs::path file(source.text);
+  if (file.is_relative()) file = base_dir / file;
+  file = file.lexically_normal();
+  std::error_code error;
+  if (!is_inside(file, output_dir) || fs::exists(file, error)) return std::nullopt;
+  PlannedInput input;
+  input.file = file;
+  input.name = file.filename().string();
+  input.from_earlier_entry = true;
+  input.where = source.where;
+  return input;
+}
+
+Status check_awaited_input(const PlannedInput& input, const std::vector<fs::path>& earlier_outputs) {
+  std::error_code error;
+  if (fs::is_regular_file(input.file, error)) return {};
+  std::string where = input.where.line > 0 ? input.where.to_string() + ": " : std::string();
+  std::string listed;
+  for (const auto& output : earlier_outputs) {
+    if (!listed.empty()) listed += ", ";
+    listed += output.string();
+  }
+  return fail(ErrorCode::not_found,
+              fmt::format("{}input '{}' was to come from an earlier entry of the manifest, but none produced it "
+                          "(their outputs: {}); fix the path or the earlier entry",
+                          where, input.file.string(), listed.empty() ? "none" : listed),
+              input.file.string());
 }
 
 Result<Plan> build_plan(const config::Manifest& manifest) {
@@ -150,7 +233,11 @@ Result<Plan> build_plan(const config::Manifest& manifest) {
     int input_number = 0;
     std::set<std::string> seen_in_entry;
     for (const auto& source : job_entry.inputs) {
-      auto expanded = expand_input(source, manifest.base_dir);
+      Result<std::vector<PlannedInput>> expanded = std::vector<PlannedInput>{};
+      if (auto awaited = awaited_input(source, manifest.base_dir, manifest.output, static_cast<int>(entry)))
+        expanded->push_back(std::move(*awaited));
+      else
+        expanded = expand_input(source, manifest.base_dir);
       if (!expanded) return fail(expanded.error());
       for (auto& input : *expanded) {
         // The same file named twice in one entry (a glob and a path) runs once.
@@ -162,7 +249,8 @@ Result<Plan> build_plan(const config::Manifest& manifest) {
         job.summary = describe_params(job_entry.params);
         job.params = job_entry.params;
         job.input = std::move(input);
-        if (!job.input.is_url && queued_uploads.insert(job.input.file).second) plan.uploads.push_back(job.input.file);
+        if (!job.input.is_url && !job.input.from_earlier_entry && queued_uploads.insert(job.input.file).second)
+          plan.uploads.push_back(job.input.file);
         clash_keys.push_back(output_clash_key(job.input.name, job.params));
         plan.jobs.push_back(std::move(job));
       }
@@ -178,7 +266,8 @@ std::string describe_plan(const Plan& plan) {
                                  plan.provider, plan.jobs.size(), plan.jobs.size() == 1 ? "" : "s",
                                  plan.uploads.size(), plan.uploads.size() == 1 ? "" : "s");
   for (const auto& job : plan.jobs)
-    text += fmt::format("  {:<8} {} {}: {}\n", job.key, job.kind, job.summary, job.input.shown());
+    text += fmt::format("  {:<8} {} {}: {}{}\n", job.key, job.kind, job.summary, job.input.shown(),
+                        job.input.from_earlier_entry ? " (after the earlier entries)" : "");
   text += "Outputs go to " + plan.output_dir.string() + "\n";
   return text;
 }
@@ -191,7 +280,7 @@ nlohmann::json plan_to_json(const Plan& plan) {
                     {"kind", job.kind},
                     {"summary", job.summary},
                     {"input", job.input.shown()},
-                    {"input_kind", job.input.is_url ? "url" : "file"},
+                    {"input_kind", input_kind(job.input)},
                     {"output_suffix", job.output_suffix}});
   }
   nlohmann::json uploads = nlohmann::json::array();

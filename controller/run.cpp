@@ -3,6 +3,7 @@
 #include <sys/random.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <ctime>
 #include <map>
@@ -62,6 +63,7 @@ struct TrackedJob {
   std::size_t line = 0;  ///< progress display line
   JobRecord record;
   AgentJob last;
+  bool submitted = false;  ///< the agent has it
   bool done = false;     ///< finished and, when it succeeded, downloaded
   std::vector<fs::path> outputs;
 };
@@ -80,6 +82,7 @@ class Run {
   Status wait_for_agent();
   Status upload_inputs();
   Status submit_jobs();
+  Status start_awaited_jobs();
   Status follow_jobs();
   void cancel_unfinished_jobs();
   bool tear_down();
@@ -89,6 +92,8 @@ class Run {
   void say(const std::string& text);
   void record_job(TrackedJob& job, const std::string& state, const std::string& error = {});
   void show(TrackedJob& job);
+  Status upload(const fs::path& file);
+  Status submit(TrackedJob& job);
   Status settle(TrackedJob& job);
   void save_run();
 
@@ -257,18 +262,23 @@ Status Run::wait_for_agent() {
               fmt::format("the agent was not ready after {}s ({})", kAgentStartTimeout.count(), last_problem));
 }
 
+Status Run::upload(const fs::path& file) {
+  if (upload_digests_.contains(file)) return {};
+  if (interrupted()) return fail(ErrorCode::cancelled, "interrupted during uploads");
+  auto digest = sha256_file(file);
+  if (!digest) return fail(digest.error());
+  std::error_code error;
+  auto size = fs::file_size(file, error);
+  say(fmt::format("Uploading {} ({})", file.string(), config::format_size(error ? 0 : size)));
+  auto receipt = agent_->upload(file, *digest);
+  if (!receipt) return fail(receipt.error());
+  upload_digests_[file] = *digest;
+  return {};
+}
+
 Status Run::upload_inputs() {
-  for (const auto& file : plan_.uploads) {
-    if (interrupted()) return fail(ErrorCode::cancelled, "interrupted during uploads");
-    auto digest = sha256_file(file);
-    if (!digest) return fail(digest.error());
-    std::error_code error;
-    auto size = fs::file_size(file, error);
-    say(fmt::format("Uploading {} ({})", file.string(), config::format_size(error ? 0 : size)));
-    auto receipt = agent_->upload(file, *digest);
-    if (!receipt) return fail(receipt.error());
-    upload_digests_[file] = *digest;
-  }
+  for (const auto& file : plan_.uploads)
+    if (auto uploaded = upload(file); !uploaded) return uploaded;
   return {};
 }
 
@@ -292,7 +302,27 @@ void Run::show(TrackedJob& job) {
     line.eta_s = job.last.eta_s;
   }
   if (job.record.state == "failed") line.note = job.record.error;
+  if (job.record.state == "planned" && job.plan->input.from_earlier_entry) line.note = "after the earlier entries";
   display_->update(job.line, line);
+}
+
+Status Run::submit(TrackedJob& job) {
+  if (interrupted()) return fail(ErrorCode::cancelled, "interrupted while submitting jobs");
+  config::InputRef input;
+  input.name = job.plan->input.name;
+  if (job.plan->input.is_url)
+    input.url = job.plan->input.url;
+  else
+    input.upload_sha256 = upload_digests_.at(job.plan->input.file);
+  config::JobSpec spec{{input}, job.plan->params};
+  record_job(job, "submitted");
+  auto accepted = agent_->put_job(job.agent_id, config::job_spec_to_json(spec));
+  if (!accepted) return fail(accepted.error());
+  job.submitted = true;
+  job.last = *accepted;
+  record_job(job, job.last.state);
+  show(job);
+  return {};
 }
 
 Status Run::submit_jobs() {
@@ -301,25 +331,42 @@ Status Run::submit_jobs() {
     JobLine line;
     line.label = job.plan->label();
     line.state = "planned";
+    if (job.plan->input.from_earlier_entry) line.note = "after the earlier entries";
     job.line = display_->add(line);
   }
   for (auto& job : jobs_) {
-    if (interrupted()) return fail(ErrorCode::cancelled, "interrupted while submitting jobs");
-    config::InputRef input;
-    input.name = job.plan->input.name;
-    if (job.plan->input.is_url)
-      input.url = job.plan->input.url;
-    else
-      input.upload_sha256 = upload_digests_.at(job.plan->input.file);
-    config::JobSpec spec{{input}, job.plan->params};
-    record_job(job, "submitted");
-    auto accepted = agent_->put_job(job.agent_id, config::job_spec_to_json(spec));
-    if (!accepted) return fail(accepted.error());
-    job.last = *accepted;
-    record_job(job, job.last.state);
-    show(job);
+    // Jobs on an earlier entry's output go in once that entry is done.
+    if (job.plan->input.from_earlier_entry) continue;
+    if (auto submitted = submit(job); !submitted) return submitted;
   }
   display_->render();
+  return {};
+}
+
+// Starts the jobs whose input an earlier entry makes, once every job of the
+// earlier entries has finished and its outputs are home.
+Status Run::start_awaited_jobs() {
+  for (auto& job : jobs_) {
+    if (job.submitted || job.done || !job.plan->input.from_earlier_entry) continue;
+    std::vector<fs::path> earlier_outputs;
+    bool earlier_done = true;
+    for (const auto& other : jobs_) {
+      if (other.plan->entry_index >= job.plan->entry_index) continue;
+      earlier_done = earlier_done && other.done;
+      earlier_outputs.insert(earlier_outputs.end(), other.outputs.begin(), other.outputs.end());
+    }
+    if (!earlier_done) continue;
+    if (auto found = check_awaited_input(job.plan->input, earlier_outputs); !found) {
+      record_job(job, "failed", found.error().describe());
+      say("error: " + found.error().describe());
+      job.done = true;
+      show(job);
+      save_run();
+      continue;
+    }
+    if (auto uploaded = upload(job.plan->input.file); !uploaded) return uploaded;
+    if (auto submitted = submit(job); !submitted) return submitted;
+  }
   return {};
 }
 
@@ -353,15 +400,17 @@ Status Run::follow_jobs() {
   run_.state = RunState::running;
   save_run();
   while (true) {
-    auto pending = std::find_if(jobs_.begin(), jobs_.end(), [](const TrackedJob& job) { return !job.done; });
-    if (pending == jobs_.end()) return {};
     if (interrupted()) return fail(ErrorCode::cancelled, "interrupted");
+    if (auto started = start_awaited_jobs(); !started) return started;
+    if (std::all_of(jobs_.begin(), jobs_.end(), [](const TrackedJob& job) { return job.done; })) return {};
+    auto pending = std::find_if(jobs_.begin(), jobs_.end(),
+                                [](const TrackedJob& job) { return job.submitted && !job.done; });
     auto round_started = Clock::now();
     // The oldest unfinished job is most likely the one running: wait on it,
     // and look at the others without waiting.
     for (auto it = pending; it != jobs_.end(); ++it) {
       TrackedJob& job = *it;
-      if (job.done) continue;
+      if (job.done || !job.submitted) continue;
       auto latest = agent_->get_job(job.agent_id, it == pending ? kPollWaitSeconds : 0);
       if (!latest) {
         if (latest.error().code == ErrorCode::cancelled) return fail(latest.error());
@@ -473,7 +522,8 @@ ExitCode Run::finish(std::optional<Error> run_error, bool teardown_ok) {
                             {"summary", job.plan->summary},
                             {"state", job.record.state},
                             {"error", job.record.error.empty() ? json(nullptr) : json(job.record.error)},
-                            {"outputs", outputs}});
+                            {"outputs", outputs},
+                            {"result", job.last.result}});
   }
   if (options_.json) {
     json summary{{"run_id", run_.id},

@@ -450,7 +450,9 @@ Result<DecodedAudio> decode_all(const std::filesystem::path& path, const DecodeO
     if (options.max_duration_s) expected = std::min(expected, *options.max_duration_s * audio.sample_rate);
     // Reserve for the stated length (plus a little), capped so a lying header
     // cannot make us allocate gigabytes up front.
-    audio.samples.reserve(std::min<std::size_t>(static_cast<std::size_t>(expected + 4096) * channels,
+    // The last read asks for a whole block, so room for one more block keeps
+    // it from doubling the buffer (and the peak memory) at the very end.
+    audio.samples.reserve(std::min<std::size_t>(static_cast<std::size_t>(expected + 4096 + block_frames) * channels,
                                                 std::size_t{1} << 28));
   }
   while (true) {
@@ -461,7 +463,10 @@ Result<DecodedAudio> decode_all(const std::filesystem::path& path, const DecodeO
     audio.samples.resize(used + *got * channels);
     if (*got == 0) break;
   }
-  audio.samples.shrink_to_fit();
+  // Giving back a little slack would copy the whole track and double the
+  // peak memory for a moment; only a buffer that grew without a stated
+  // length has enough to be worth it.
+  if (audio.samples.capacity() - audio.samples.size() > 2 * block_frames * channels) audio.samples.shrink_to_fit();
   return audio;
 }
 

@@ -4,12 +4,12 @@
 
 #include <algorithm>
 #include <optional>
-#include <system_error>
 
 #include "agent/audio/decoder.hpp"
 #include "agent/audio/encoder.hpp"
 #include "agent/engines/convert_plan.hpp"
 #include "agent/engines/engine.hpp"
+#include "agent/engines/published_outputs.hpp"
 
 namespace ferry::agent {
 
@@ -25,26 +25,6 @@ Error about_input(Error error, std::size_t index) {
 }
 
 Error cancelled_error() { return Error{ErrorCode::cancelled, "the conversion was cancelled", {}}; }
-
-// Removes what the job already published unless released: a failed or
-// cancelled job leaves no output under a final name.
-class PublishedOutputs {
- public:
-  ~PublishedOutputs() {
-    if (released_) return;
-    std::error_code ignored;
-    for (const auto& output : outputs_) std::filesystem::remove(output.path, ignored);
-  }
-  void add(OutputFile output) { outputs_.push_back(std::move(output)); }
-  std::vector<OutputFile> release() {
-    released_ = true;
-    return std::move(outputs_);
-  }
-
- private:
-  std::vector<OutputFile> outputs_;
-  bool released_ = false;
-};
 
 // Converts one input, streaming; the cumulative progress of earlier inputs
 // is `done_before_s`.

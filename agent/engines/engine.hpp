@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "common/error.hpp"
 #include "config/job_spec.hpp"
 
@@ -37,6 +39,12 @@ struct EngineContext {
   /// Set when the job is cancelled or the agent shuts down: engines check it
   /// between blocks of work and return ErrorCode::cancelled within a second.
   const std::atomic<bool>* cancel = nullptr;
+  /// Where registry models, checkpoints and bags named by jobs live.
+  std::filesystem::path models_dir;
+  /// What the engine found beyond its files (a loop's points, why it fell
+  /// back), set by engines that have something to say; it becomes the job's
+  /// `result`. Null when there is nothing.
+  nlohmann::json result;
 
   bool cancelled() const { return cancel && cancel->load(std::memory_order_relaxed); }
 };
@@ -53,6 +61,18 @@ struct OutputFile {
 Result<std::vector<OutputFile>> run_convert(const config::ConvertParams& params,
                                             const std::vector<LocalInput>& inputs,
                                             EngineContext& context);
+
+/// Runs a `loop` job: one input, one output named "<stem>_loop.<ext>", and
+/// the loop points (or why it fell back to a plain crossfade) in
+/// context.result. Memory stays bounded whatever the duration.
+Result<std::vector<OutputFile>> run_loop(const config::LoopParams& params, const std::vector<LocalInput>& inputs,
+                                         EngineContext& context);
+
+/// Runs a `separate` job: one file per input and requested stem, named
+/// "<stem>_<source>.<ext>" (agent/engines/separate_job.hpp). Builds without
+/// LibTorch answer unsupported.
+Result<std::vector<OutputFile>> run_separate_job(const config::SeparateParams& params,
+                                                 const std::vector<LocalInput>& inputs, EngineContext& context);
 
 /// Dispatches on the job kind.
 Result<std::vector<OutputFile>> run_job(const config::JobParams& params,

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <thread>
@@ -392,6 +393,86 @@ TEST_F(SharedAgentE2E, CancelReachesARunningJob) {
   EXPECT_EQ(canceled.status, 200) << canceled.body;
   auto job = wait_finished(agent, id);
   EXPECT_EQ(job["state"], "canceled") << job.dump();
+}
+
+// A mono 16-bit WAV of 1 kHz clicks at `bpm`, the first beat 0.25 s in;
+// `beats_s` receives the true beat times.
+std::string make_click_wav(double bpm, double seconds, int rate, std::vector<double>& beats_s) {
+  std::vector<double> samples(static_cast<std::size_t>(seconds * rate), 0.0);
+  for (double beat = 0.25; beat < seconds - 0.05; beat += 60.0 / bpm) {
+    beats_s.push_back(beat);
+    const auto start = static_cast<std::size_t>(std::llround(beat * rate));
+    for (std::size_t i = 0; i < static_cast<std::size_t>(0.03 * rate) && start + i < samples.size(); ++i) {
+      const double t = static_cast<double>(i) / rate;
+      samples[start + i] = 0.6 * std::sin(2 * M_PI * 1000.0 * t) * std::exp(-t / 0.008);
+    }
+  }
+  std::string data;
+  for (double value : samples) {
+    auto sample = static_cast<std::int16_t>(std::lround(value * 32767));
+    data.append(reinterpret_cast<const char*>(&sample), 2);
+  }
+  auto u32 = [](std::uint32_t v) { return std::string(reinterpret_cast<const char*>(&v), 4); };
+  auto u16 = [](std::uint16_t v) { return std::string(reinterpret_cast<const char*>(&v), 2); };
+  return "RIFF" + u32(36 + static_cast<std::uint32_t>(data.size())) + "WAVE" + "fmt " + u32(16) + u16(1) + u16(1) +
+         u32(static_cast<std::uint32_t>(rate)) + u32(static_cast<std::uint32_t>(rate) * 2) + u16(2) + u16(16) +
+         "data" + u32(static_cast<std::uint32_t>(data.size())) + data;
+}
+
+// Bytes in the "data" chunk of a RIFF/WAVE file; 0 when there is none.
+std::uint64_t wav_data_bytes(const std::string& file) {
+  std::size_t at = 12;
+  while (at + 8 <= file.size()) {
+    std::uint32_t size = 0;
+    std::memcpy(&size, file.data() + at + 4, 4);
+    if (file.compare(at, 4, "data") == 0) return size;
+    at += 8 + size + (size & 1);
+  }
+  return 0;
+}
+
+TEST_F(SharedAgentE2E, LoopJobMakesAnExactLengthFileAndReportsItsLoopPoints) {
+  const auto& agent = this->agent();
+  std::vector<double> beats_s;
+  const auto sha = upload(agent, make_click_wav(120, 10.0, 22050, beats_s));
+  json spec = {{"kind", "loop"},
+               {"inputs", json::array({{{"upload", sha}, {"name", "clicks.wav"}}})},
+               {"params", {{"duration_s", 30}, {"format", "wav"}, {"fade_out_s", 0}}}};
+  auto created = agent.request("POST", "/v1/jobs", spec.dump());
+  ASSERT_EQ(created.status, 202) << created.body;
+  const auto id = AgentProcess::json(created)["id"].get<std::string>();
+
+  auto job = wait_finished(agent, id);
+  ASSERT_EQ(job["state"], "succeeded") << job.dump();
+  EXPECT_EQ(job["kind"], "loop");
+  ASSERT_EQ(job["outputs"].size(), 1u);
+  EXPECT_EQ(job["outputs"][0]["name"], "clicks_loop.wav");
+  const auto& result = job["result"];
+  ASSERT_TRUE(result.is_object()) << job.dump();
+  EXPECT_FALSE(result["fallback"].get<bool>()) << result.dump();
+  auto nearest_beat = [&](double seconds) {
+    double best = 1e9;
+    for (double beat : beats_s) best = std::min(best, std::abs(beat - seconds));
+    return best;
+  };
+  EXPECT_LE(nearest_beat(result["loop_start_s"].get<double>()), 0.010) << result.dump();
+  EXPECT_LE(nearest_beat(result["loop_end_s"].get<double>()), 0.010) << result.dump();
+  EXPECT_EQ(result["frames"], 30 * 22050);
+
+  auto file = agent.request("GET", "/v1/jobs/" + id + "/outputs/clicks_loop.wav");
+  ASSERT_EQ(file.status, 200);
+  EXPECT_EQ(sha256_hex(file.body), job["outputs"][0]["sha256"]);
+  EXPECT_EQ(wav_data_bytes(file.body), 30u * 22050u * 2u) << "exactly 30 s of 16-bit mono";
+}
+
+TEST_F(SharedAgentE2E, LoopJobWithABadDurationIsRejectedNamingIt) {
+  const auto& agent = this->agent();
+  for (double seconds : {0.0, -3600.0, 11.0 * 3600.0}) {
+    json spec = {{"kind", "loop"},
+                 {"inputs", json::array({{{"url", "https://example.com/a.wav"}}})},
+                 {"params", {{"duration_s", seconds}}}};
+    expect_error(agent.request("POST", "/v1/jobs", spec.dump()), 400, "invalid_argument", "params.duration_s");
+  }
 }
 
 }  // namespace

@@ -108,8 +108,8 @@ TEST(JobSpecFromJson, RejectsAMissingOrUnknownKind) {
 
 TEST(JobSpecFromJson, RejectsPlannedKindsAsUnsupported) {
   auto spec = spec_with_inputs(json::array({upload_input()}));
-  spec["kind"] = "separate";
-  expect_rejected(spec, "kind", "job kind 'separate' is not available in this version of ferry (available: convert)",
+  spec["kind"] = "generate";
+  expect_rejected(spec, "kind", "job kind 'generate' is not available in this version of ferry (available: convert, loop, separate)",
                   ErrorCode::unsupported);
 }
 
@@ -256,6 +256,83 @@ TEST(JobSpecJson, RoundTripsEveryValidSpec) {
       {{InputRef{kSha, "", "défi.wav"}}, ConvertParams{}},
   };
   for (const auto& spec : specs) {
+    auto wire = job_spec_to_json(spec);
+    auto back = job_spec_from_json(json::parse(wire.dump()));
+    ASSERT_TRUE(back) << back.error().message;
+    EXPECT_EQ(*back, spec) << wire.dump();
+  }
+}
+
+json loop_spec(json params, json inputs = json::array({upload_input("track.mp3")})) {
+  return {{"kind", "loop"}, {"inputs", std::move(inputs)}, {"params", std::move(params)}};
+}
+
+TEST(JobSpecFromJson, ReadsEveryFieldOfALoopJob) {
+  auto spec = job_spec_from_json(loop_spec({{"duration_s", 7200},
+                                            {"format", "mp3"},
+                                            {"crossfade_s", 5},
+                                            {"fade_in_s", 2},
+                                            {"fade_out_s", 10},
+                                            {"sample_rate", 48000},
+                                            {"bitrate_kbps", 256}}));
+  ASSERT_TRUE(spec) << spec.error().message;
+  EXPECT_EQ(job_kind(spec->params), "loop");
+  const auto& params = std::get<LoopParams>(spec->params);
+  EXPECT_EQ(params.duration_s, 7200);
+  EXPECT_EQ(params.format, AudioFormat::mp3);
+  EXPECT_EQ(params.crossfade_s, 5);
+  EXPECT_EQ(params.fade_in_s, 2);
+  EXPECT_EQ(params.fade_out_s, 10);
+  EXPECT_EQ(params.sample_rate, 48000);
+  EXPECT_EQ(params.bitrate_kbps, 256);
+}
+
+TEST(JobSpecFromJson, LoopDefaultsToFlacWithoutFadeInAndAnUnsetFadeOut) {
+  auto spec = job_spec_from_json(loop_spec({{"duration_s", 30}}));
+  ASSERT_TRUE(spec) << spec.error().message;
+  const auto& params = std::get<LoopParams>(spec->params);
+  EXPECT_EQ(params.format, AudioFormat::flac);
+  EXPECT_EQ(params.fade_in_s, 0);
+  EXPECT_EQ(params.fade_out_s, std::nullopt);
+  EXPECT_EQ(params.crossfade_s, std::nullopt);
+}
+
+TEST(JobSpecFromJson, RejectsLoopDurationsOutsideOneSecondToTenHours) {
+  expect_rejected(loop_spec(json::object()), "params.duration_s", "missing; give the length of the loop in seconds");
+  expect_rejected({{"kind", "loop"}, {"inputs", json::array({upload_input()})}}, "params",
+                  "a loop job needs at least {\"duration_s\"");
+  expect_rejected(loop_spec({{"duration_s", 0}}), "params.duration_s", "expected a loop length above 0, like 2h");
+  expect_rejected(loop_spec({{"duration_s", -3600}}), "params.duration_s", "expected a loop length above 0");
+  expect_rejected(loop_spec({{"duration_s", 0.5}}), "params.duration_s", "at least 1s, got 500ms");
+  expect_rejected(loop_spec({{"duration_s", 11 * 3600}}), "params.duration_s", "11h is over the 10-hour limit");
+  expect_rejected(loop_spec({{"duration_s", "2h"}}), "params.duration_s", "expected a number, got string \"2h\"");
+  EXPECT_TRUE(job_spec_from_json(loop_spec({{"duration_s", 10 * 3600}})));
+  EXPECT_TRUE(job_spec_from_json(loop_spec({{"duration_s", 1}})));
+}
+
+TEST(JobSpecFromJson, RejectsBadLoopCrossfadesFadesAndInputs) {
+  expect_rejected(loop_spec({{"duration_s", 60}, {"crossfade_s", 0}}), "params.crossfade_s",
+                  "expected a crossfade from 10ms to 30s, got 0s");
+  expect_rejected(loop_spec({{"duration_s", 60}, {"crossfade_s", 31}}), "params.crossfade_s", "got 31s");
+  expect_rejected(loop_spec({{"duration_s", 60}, {"fade_in_s", -1}}), "params.fade_in_s",
+                  "expected a fade of 0 or more");
+  expect_rejected(loop_spec({{"duration_s", 60}, {"fade_out_s", 60}}), "params.fade_out_s",
+                  "a fade of 1m does not fit in a loop of 1m");
+  expect_rejected(loop_spec({{"duration_s", 60}, {"fade_in_s", 40}, {"fade_out_s", 30}}), "params.fade_out_s",
+                  "together are longer than the loop");
+  expect_rejected(loop_spec({{"duration_s", 60}, {"bitrate_kbps", 192}}), "params.bitrate_kbps",
+                  "bitrate_kbps applies only to mp3 output, but format is flac");
+  expect_rejected(loop_spec({{"duration_s", 60}, {"segment_s", 5}}), "params.segment_s", "unknown field");
+  expect_rejected(loop_spec({{"duration_s", 60}}, json::array({upload_input("a.wav"), upload_input("b.wav")})),
+                  "inputs", "a loop job takes exactly one input, got 2");
+}
+
+TEST(JobSpecToJson, RoundTripsLoopSpecs) {
+  LoopParams all_set{7200, AudioFormat::mp3, 4.5, 1.0, 12.0, 44100, 192};
+  LoopParams defaults;
+  defaults.duration_s = 30;
+  for (const auto& params : {all_set, defaults}) {
+    JobSpec spec{{InputRef{kSha, "", "track.mp3"}}, params};
     auto wire = job_spec_to_json(spec);
     auto back = job_spec_from_json(json::parse(wire.dump()));
     ASSERT_TRUE(back) << back.error().message;

@@ -304,9 +304,63 @@ TEST(ParseManifest, RejectsUnknownJobKindsWithASuggestion) {
 }
 
 TEST(ParseManifest, RejectsPlannedJobKindsAsUnsupported) {
-  expect_rejected("jobs:\n  - convert: {inputs: [a.wav]}\n  - separate: {inputs: [a.wav]}\n", "3:5", "jobs[1].separate",
-                  "job kind 'separate' is not available in this version of ferry (available: convert)",
+  expect_rejected("jobs:\n  - convert: {inputs: [a.wav]}\n  - generate: {inputs: [a.wav]}\n", "3:5", "jobs[1].generate",
+                  "job kind 'generate' is not available in this version of ferry (available: convert, loop, separate)",
                   ErrorCode::unsupported);
+}
+
+TEST(ParseManifest, ReadsALoopEntryWithOneInput) {
+  auto manifest = parse("jobs:\n  - loop: {input: results/track.mp3, duration: 2h, format: wav, crossfade: 5s, "
+                        "fade: 10s, fade_in: 1s, sample_rate: 48000}\n");
+  ASSERT_TRUE(manifest) << manifest.error().message;
+  ASSERT_EQ(manifest->jobs.size(), 1u);
+  const auto& job = manifest->jobs[0];
+  ASSERT_EQ(job.inputs.size(), 1u);
+  EXPECT_EQ(job.inputs[0].text, "results/track.mp3");
+  EXPECT_EQ(job.inputs[0].kind, InputSource::Kind::path);
+  const auto& params = std::get<LoopParams>(job.params);
+  EXPECT_EQ(params.duration_s, 7200);
+  EXPECT_EQ(params.format, AudioFormat::wav);
+  EXPECT_EQ(params.crossfade_s, 5);
+  EXPECT_EQ(params.fade_in_s, 1) << "fade_in overrides fade";
+  EXPECT_EQ(params.fade_out_s, 10) << "fade sets the fade-out";
+  EXPECT_EQ(params.sample_rate, 48000);
+}
+
+TEST(ParseManifest, LoopDefaultsToFlacAndTakesAUrl) {
+  auto manifest = parse("jobs:\n  - loop: {input: \"https://example.com/a.mp3\", duration: 90m}\n");
+  ASSERT_TRUE(manifest) << manifest.error().message;
+  const auto& params = std::get<LoopParams>(manifest->jobs[0].params);
+  EXPECT_EQ(params.format, AudioFormat::flac);
+  EXPECT_EQ(params.duration_s, 5400);
+  EXPECT_EQ(params.fade_out_s, std::nullopt);
+  EXPECT_EQ(manifest->jobs[0].inputs[0].kind, InputSource::Kind::url);
+}
+
+TEST(ParseManifest, RejectsBadLoopDurationsWithClearErrors) {
+  expect_rejected("jobs:\n  - loop: {input: a.wav, duration: 0}\n", "2:36", "jobs[0].loop.duration",
+                  "expected a loop length above 0, like 2h or 30m, got 0s");
+  expect_rejected("jobs:\n  - loop: {input: a.wav, duration: -1h}\n", "2:36", "jobs[0].loop.duration", "negative");
+  expect_rejected("jobs:\n  - loop: {input: a.wav, duration: 11h}\n", "2:36", "jobs[0].loop.duration",
+                  "11h is over the 10-hour limit");
+  expect_rejected("jobs:\n  - loop: {input: a.wav, duration: forever}\n", "2:36", "jobs[0].loop.duration",
+                  "got \"forever\"");
+  expect_rejected("jobs:\n  - loop: {input: a.wav}\n", "2:11", "jobs[0].loop.duration",
+                  "missing; give the length of the loop, like `duration: 2h`");
+}
+
+TEST(ParseManifest, RejectsBadLoopInputsAndFades) {
+  expect_rejected("jobs:\n  - loop: {duration: 1h}\n", "2:11", "jobs[0].loop.input", "missing; name the track to loop");
+  expect_rejected("jobs:\n  - loop: {input: [a.wav, b.wav], duration: 1h}\n", "2:19", "jobs[0].loop.input",
+                  "a loop takes one input");
+  expect_rejected("jobs:\n  - loop: {input: a.wav, duration: 1m, fade: 2m}\n", "2:46", "jobs[0].loop.fade",
+                  "a fade of 2m does not fit in a loop of 1m");
+  expect_rejected("jobs:\n  - loop: {input: a.wav, duration: 1m, crossfade: 1m}\n", "2:51", "jobs[0].loop.crossfade",
+                  "expected a crossfade from 10ms to 30s");
+  expect_rejected("jobs:\n  - loop: {input: a.wav, duration: 1m, bitrate: 128}\n", "2:49", "jobs[0].loop.bitrate",
+                  "bitrate applies only to mp3 output");
+  expect_rejected("jobs:\n  - loop: {inputs: [a.wav], duration: 1m}\n", "2:12", "jobs[0].loop.inputs",
+                  "did you mean 'input'?");
 }
 
 TEST(ParseManifest, RejectsBadConvertInputs) {

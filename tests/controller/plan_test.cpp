@@ -128,9 +128,79 @@ TEST_F(PlanTest, ClashingOutputsOfDifferentEntriesGetDistinctSuffixes) {
   EXPECT_EQ(plan->jobs[2].output_suffix, 0);  // other extension: no clash
 }
 
+config::JobParams loop_for(double seconds) {
+  config::LoopParams params;
+  params.duration_s = seconds;
+  return params;
+}
+
+TEST_F(PlanTest, InputInTheOutputFolderThatAnEarlierEntryMakesIsAwaitedNotUploaded) {
+  config::JobEntry convert{{path_input("songs/a.wav")}, convert_to(config::AudioFormat::mp3), {}};
+  config::JobEntry looped{{path_input("results/a.mp3", 4)}, loop_for(7200), {}};
+  auto plan = build_plan(manifest_with({convert, looped}));
+  ASSERT_TRUE(plan) << plan.error().describe();
+  ASSERT_EQ(plan->jobs.size(), 2u);
+  const auto& loop_job = plan->jobs[1];
+  EXPECT_EQ(loop_job.kind, "loop");
+  EXPECT_EQ(loop_job.summary, "2h flac");
+  EXPECT_TRUE(loop_job.input.from_earlier_entry);
+  EXPECT_EQ(loop_job.input.file, dir_ / "results" / "a.mp3");
+  EXPECT_EQ(loop_job.input.name, "a.mp3");
+  EXPECT_EQ(plan->uploads, std::vector<fs::path>{dir_ / "songs" / "a.wav"});
+  EXPECT_NE(describe_plan(*plan).find("(after the earlier entries)"), std::string::npos) << describe_plan(*plan);
+  EXPECT_EQ(plan_to_json(*plan)["jobs"][1]["input_kind"], "earlier_output");
+}
+
+TEST_F(PlanTest, OnlyMissingPlainPathsInTheOutputFolderOfLaterEntriesAreAwaited) {
+  const fs::path output = dir_ / "results";
+  fs::create_directories(output);
+  test::write_text(output / "there.mp3", "x");
+  EXPECT_TRUE(awaited_input(path_input("results/a.mp3"), dir_.path(), output, 1));
+  EXPECT_TRUE(awaited_input(path_input((output / "sub" / "a.mp3").string()), dir_.path(), output, 2));
+  EXPECT_FALSE(awaited_input(path_input("results/a.mp3"), dir_.path(), output, 0)) << "nothing comes before";
+  EXPECT_FALSE(awaited_input(path_input("results/there.mp3"), dir_.path(), output, 1)) << "exists already";
+  EXPECT_FALSE(awaited_input(path_input("results/*.mp3"), dir_.path(), output, 1)) << "globs are expanded at once";
+  EXPECT_FALSE(awaited_input(path_input("songs/new.wav"), dir_.path(), output, 1)) << "outside the output folder";
+  EXPECT_FALSE(awaited_input(path_input("results/../songs/new.wav"), dir_.path(), output, 1));
+  // A missing file outside the output folder is still an error at plan time.
+  config::JobEntry convert{{path_input("songs/a.wav")}, convert_to(config::AudioFormat::mp3), {}};
+  config::JobEntry looped{{path_input("songs/new.wav")}, loop_for(60), {}};
+  EXPECT_FALSE(build_plan(manifest_with({convert, looped})));
+}
+
+TEST_F(PlanTest, AwaitedInputStillMissingIsAnErrorListingTheEarlierOutputs) {
+  auto awaited = awaited_input(path_input("results/a.mp3", 4), dir_.path(), dir_ / "results", 1);
+  ASSERT_TRUE(awaited);
+  auto missing = check_awaited_input(*awaited, {dir_ / "results" / "b.mp3", dir_ / "results" / "c.mp3"});
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code, ErrorCode::not_found);
+  const auto& message = missing.error().message;
+  EXPECT_EQ(message.rfind("jobs.yaml:4:15: ", 0), 0u) << message;
+  EXPECT_NE(message.find((dir_ / "results" / "a.mp3").string()), std::string::npos) << message;
+  EXPECT_NE(message.find("b.mp3, " + (dir_ / "results" / "c.mp3").string()), std::string::npos) << message;
+  EXPECT_NE(check_awaited_input(*awaited, {}).error().message.find("(their outputs: none)"), std::string::npos);
+
+  fs::create_directories(dir_ / "results");
+  test::write_text(dir_ / "results" / "a.mp3", "x");
+  EXPECT_TRUE(check_awaited_input(*awaited, {dir_ / "results" / "a.mp3"}));
+}
+
+TEST(PlanPaths, InsideMeansBelowTheFolderNotBesideIt) {
+  EXPECT_TRUE(is_inside("/a/results/x.mp3", "/a/results"));
+  EXPECT_TRUE(is_inside("/a/results/sub/x.mp3", "/a/results/"));
+  EXPECT_FALSE(is_inside("/a/results", "/a/results"));
+  EXPECT_FALSE(is_inside("/a/results2/x.mp3", "/a/results"));
+  EXPECT_FALSE(is_inside("/a/x.mp3", "/a/results"));
+}
+
 TEST(OutputNames, SuffixesCountPerKeyInPlanOrder) {
   EXPECT_EQ(assign_output_suffixes({"x", "y", "x", "x", "y"}), (std::vector<int>{0, 0, 2, 3, 2}));
   EXPECT_TRUE(assign_output_suffixes({}).empty());
+}
+
+TEST(OutputNames, LoopOutputsClashOnlyWithLoopsOfTheSameStemAndFormat) {
+  EXPECT_NE(output_clash_key("a.wav", loop_for(60)), output_clash_key("a.wav", convert_to(config::AudioFormat::flac)));
+  EXPECT_EQ(output_clash_key("a.wav", loop_for(60)), output_clash_key("a.mp3", loop_for(7200)));
 }
 
 TEST(OutputNames, ClashKeyDependsOnStemKindAndExtension) {

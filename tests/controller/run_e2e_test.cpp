@@ -342,5 +342,67 @@ TEST_F(FerryRunTest, InterruptCancelsJobsStopsTheAgentAndExits130) {
   EXPECT_EQ(runs[0]["instances"][0]["state"], "destroyed");
 }
 
+// Samples and rate of the first audio stream, as the container states them.
+std::pair<std::int64_t, int> stream_samples(const fs::path& file) {
+  auto parsed = json::parse(command_output("ffprobe -v error -select_streams a:0 -show_entries "
+                                           "stream=duration_ts,sample_rate -of json '" + file.string() + "'"),
+                            nullptr, false);
+  if (!parsed.is_object() || parsed["streams"].empty()) return {-1, 0};
+  const auto& stream = parsed["streams"][0];
+  return {stream.value("duration_ts", std::int64_t{-1}), std::stoi(stream.value("sample_rate", "0"))};
+}
+
+TEST_F(FerryRunTest, LoopEntryTakesTheOutputOfAnEarlierEntryAndMakesAnExactLengthFile) {
+  // Clicks every half second (120 bpm) over a low hum: a track with a steady beat.
+  make_media("-f lavfi -i \"aevalsrc='0.6*sin(2*PI*1000*t)*exp(-mod(t-0.25,0.5)/0.008)*gte(t,0.25)*lt(mod(t-0.25,0.5),"
+             "0.03)+0.1*sin(2*PI*110*t)':s=44100:d=12\" -ac 2 '" + (dir_ / "x.wav").string() + "'");
+  auto manifest = write_manifest(R"(name: chain
+jobs:
+  - convert: {inputs: [x.wav], format: mp3}
+  - loop: {input: results/x.mp3, duration: 30s, format: flac, fade: 1s}
+)");
+  auto plan = ferry({"run", manifest.string(), "--dry-run", "--json"});
+  ASSERT_EQ(plan.exit_code, 0) << plan.err;
+  EXPECT_EQ(json::parse(plan.out)["jobs"][1]["input_kind"], "earlier_output") << plan.out;
+  EXPECT_EQ(json::parse(plan.out)["uploads"].size(), 1u) << "only x.wav is uploaded up front";
+
+  auto run = ferry({"run", manifest.string(), "--json"});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  auto summary = json::parse(run.out);
+  ASSERT_EQ(summary["jobs"].size(), 2u);
+  const auto& loop_job = summary["jobs"][1];
+  ASSERT_EQ(loop_job["state"], "succeeded") << loop_job.dump();
+  EXPECT_EQ(loop_job["kind"], "loop");
+  ASSERT_EQ(loop_job["outputs"].size(), 1u);
+  const fs::path looped = loop_job["outputs"][0].get<std::string>();
+  EXPECT_EQ(looped, dir_ / "results" / "x_loop.flac");
+  const auto [samples, rate] = stream_samples(looped);
+  EXPECT_EQ(rate, 44100);
+  EXPECT_EQ(samples, 30 * 44100) << "exact to the sample";
+  const auto& result = loop_job["result"];
+  ASSERT_TRUE(result.is_object()) << loop_job.dump();
+  EXPECT_FALSE(result["fallback"].get<bool>()) << result.dump();
+  EXPECT_NEAR(result["tempo_bpm"].get<double>(), 120.0, 2.4) << result.dump();
+  EXPECT_EQ(result["frames"], 30 * 44100);
+  EXPECT_DOUBLE_EQ(result["fade_in_s"].get<double>(), 1.0);
+}
+
+TEST_F(FerryRunTest, AwaitedInputThatNoEarlierEntryMadeFailsNamingIt) {
+  make_media("-f lavfi -i sine=duration=1 '" + (dir_ / "a.wav").string() + "'");
+  auto manifest = write_manifest(R"(jobs:
+  - convert: {inputs: [a.wav], format: mp3}
+  - loop: {input: results/b.mp3, duration: 10s}
+)");
+  auto run = ferry({"run", manifest.string(), "--json"});
+  EXPECT_EQ(run.exit_code, 1) << run.err;
+  auto summary = json::parse(run.out);
+  EXPECT_EQ(summary["jobs"][0]["state"], "succeeded");
+  EXPECT_EQ(summary["jobs"][1]["state"], "failed");
+  const std::string error = summary["jobs"][1]["error"].get<std::string>();
+  EXPECT_NE(error.find("jobs.yaml:3:"), std::string::npos) << error;
+  EXPECT_NE(error.find("b.mp3"), std::string::npos) << error;
+  EXPECT_NE(error.find((dir_ / "results" / "a.mp3").string()), std::string::npos) << "lists what exists: " << error;
+}
+
 }  // namespace
 }  // namespace ferry
