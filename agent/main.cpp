@@ -23,6 +23,10 @@
 #include "agent/http/lifetime.hpp"
 #include "agent/http/server.hpp"
 #include "agent/jobs/job_manager.hpp"
+#if FERRY_HAVE_TORCH
+#include "agent/separation_cli.hpp"
+#endif
+#include "agent/loop_command.hpp"
 #include "common/files.hpp"
 #include "common/http_client.hpp"
 #include "common/log.hpp"
@@ -138,7 +142,13 @@ int serve(const ServeFlags& flags) {
   auto store = jobs::JobStore::open(flags.jobs_dir);
   if (!store) return start_failed(store.error().describe());
   jobs::JobManagerOptions manager_options;
-  manager_options.runner = ferry::agent::run_job;
+  manager_options.runner = [models_dir = std::filesystem::path(flags.models_dir)](
+                               const ferry::config::JobParams& params,
+                               const std::vector<ferry::agent::LocalInput>& inputs,
+                               ferry::agent::EngineContext& context) {
+    context.models_dir = models_dir;
+    return ferry::agent::run_job(params, inputs, context);
+  };
   manager_options.resolve_inputs = jobs::make_input_resolver(*store, *max_upload);
   auto manager = std::make_unique<jobs::JobManager>(*store, std::move(manager_options));
   for (const auto& warning : manager->load()) spdlog::warn("{}", warning);
@@ -236,7 +246,17 @@ int main(int argc, char** argv) {
   serve_command->add_option("--io-timeout", flags.io_timeout)->group("");
   serve_command->add_option("--threads", flags.threads)->group("")->check(CLI::Range(1, 64));
 
+  ferry::agent::LoopFlags loop_flags;
+  auto* loop_command_line = ferry::agent::add_loop_command(app, loop_flags);
+
+#if FERRY_HAVE_TORCH
+  ferry::agent::cli::SeparationCommands separation_commands(app);
+#endif
   CLI11_PARSE(app, argc, argv);
+#if FERRY_HAVE_TORCH
+  if (auto status = separation_commands.run()) return *status;
+#endif
   if (serve_command->parsed()) return serve(flags);
+  if (loop_command_line->parsed()) return ferry::agent::run_loop_command(loop_flags);
   return 0;
 }
