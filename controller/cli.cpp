@@ -5,53 +5,20 @@
 #include <cstdio>
 #include <string>
 
-#include <nlohmann/json.hpp>
-
 #include "common/log.hpp"
 #include "controller/down.hpp"
 #include "controller/exit_codes.hpp"
+#include "controller/gc.hpp"
+#include "controller/offers.hpp"
 #include "controller/run.hpp"
+#include "controller/separate_command.hpp"
 #include "controller/status.hpp"
-#include "providers/local/local_provider.hpp"
 
 #ifndef FERRY_VERSION
 #define FERRY_VERSION "0.0.0"
 #endif
 
 namespace ferry::controller {
-namespace {
-
-constexpr const char* kOnlyLocal =
-    "this version of ferry has only the 'local' provider (the agent runs on this machine); "
-    "vast, runpod and fly come later";
-
-ExitCode show_offers(const std::string& provider, bool as_json) {
-  if (provider != "local") {
-    std::fprintf(stderr, "error: no provider '%s': %s\n", provider.c_str(), kOnlyLocal);
-    return ExitCode::usage;
-  }
-  providers::LocalProvider local;
-  auto offers = local.search({});
-  if (!offers) {
-    std::fprintf(stderr, "error: %s\n", offers.error().describe().c_str());
-    return ExitCode::no_capacity;
-  }
-  if (as_json) {
-    nlohmann::json list = nlohmann::json::array();
-    for (const auto& offer : *offers)
-      list.push_back({{"provider", offer.provider}, {"id", offer.id}, {"price_per_hour", offer.price_per_hour},
-                      {"region", offer.region}});
-    std::printf("%s\n", list.dump(2).c_str());
-  } else {
-    std::printf("%-10s %-10s %-8s %s\n", "PROVIDER", "OFFER", "$/H", "WHERE");
-    for (const auto& offer : *offers)
-      std::printf("%-10s %-10s %-8.2f %s\n", offer.provider.c_str(), offer.id.c_str(), offer.price_per_hour,
-                  offer.region.c_str());
-  }
-  return ExitCode::ok;
-}
-
-}  // namespace
 
 int run_cli(int argc, char** argv) {
   CLI::App app{"ferry: ferries audio work to a GPU (or to this machine) and brings the results home"};
@@ -70,15 +37,34 @@ int run_cli(int argc, char** argv) {
   run->add_flag("-y,--yes", run_options.yes, "Answer yes to confirmations");
   run->add_flag("--json", run_options.json, "Print the plan (--dry-run) or the run's summary as JSON on stdout");
 
+  SeparateCommandOptions separate_options;
+  std::string separate_stems;
+  std::string separate_output;
+  auto* separate = app.add_subcommand("separate", "Split songs into stems (a one-job `ferry run`)");
+  separate->add_option("FILE", separate_options.files, "Songs to separate (files or http(s) URLs)")->required();
+  separate->add_option("--model", separate_options.model, "htdemucs (default), htdemucs_ft, htdemucs_6s, hdemucs_mmi");
+  separate->add_option("--stems", separate_stems, "Comma-separated stems, e.g. vocals,instrumental (default: all)");
+  separate->add_option("--format", separate_options.format, "wav (default), wav-f32, flac or mp3");
+  separate->add_option("--provider", separate_options.provider, "vast, runpod, fly or local")->default_str("local");
+  separate->add_option("-o,--output", separate_output, "Folder for the stems")->default_str("separated");
+  separate->add_flag("--keep", separate_options.keep, "Leave the agent running at the end");
+  separate->add_flag("-y,--yes", separate_options.yes, "Answer yes to confirmations");
+  separate->add_flag("--json", separate_options.json, "Print the run's summary as JSON on stdout");
+
   bool status_json = false;
   auto* status = app.add_subcommand("status", "List runs: state, jobs done, start time and duration");
   status->add_flag("--json", status_json, "Print runs with their jobs and instances as JSON");
 
-  std::string offers_provider = "local";
-  bool offers_json = false;
-  auto* offers = app.add_subcommand("offers", "List machines a provider offers");
-  offers->add_option("--provider", offers_provider, "Provider name")->default_str("local");
-  offers->add_flag("--json", offers_json, "Print as JSON");
+  OffersQuery offers_query;
+  auto* offers = app.add_subcommand("offers", "List machines a provider offers, ranked as `ferry run` ranks them");
+  offers->add_option("--provider", offers_query.provider, "vast, runpod, fly or local")->default_str("local");
+  offers->add_option("--gpu", offers_query.gpu_names, "GPU model wanted (repeatable), e.g. RTX_4090");
+  offers->add_option("--gpu-memory", offers_query.min_gpu_memory, "Least memory per GPU, e.g. 16GB");
+  offers->add_flag("--cpu", offers_query.cpu_only, "Machines without a GPU");
+  offers->add_option("--max-price", offers_query.max_price, "Most dollars per hour")->check(CLI::PositiveNumber);
+  offers->add_flag("--spot", offers_query.spot, "Interruptible machines (bid prices)");
+  offers->add_option("--limit", offers_query.limit, "Rows shown in the table")->capture_default_str();
+  offers->add_flag("--json", offers_query.json, "Print every offer as JSON");
 
   std::string down_run;
   bool down_all = false;
@@ -86,7 +72,12 @@ int run_cli(int argc, char** argv) {
   down->add_option("RUN", down_run, "Run id (see `ferry status`)");
   down->add_flag("--all", down_all, "Every run");
 
-  auto* gc = app.add_subcommand("gc", "Find and stop instances that no run owns");
+  GcOptions gc_options;
+  auto* gc = app.add_subcommand(
+      "gc", "Find instances labelled ferry: at every provider whose credential is set that no running ferry owns, "
+            "and destroy them");
+  gc->add_flag("-y,--yes", gc_options.yes, "Destroy without asking");
+  gc->add_option("--provider", gc_options.providers, "Only this provider (repeatable)");
 
   try {
     app.parse(argc, argv);
@@ -103,8 +94,18 @@ int run_cli(int argc, char** argv) {
     run_options.manifest = manifest;
     return to_int(run_manifest(run_options));
   }
+  if (separate->parsed()) {
+    for (std::size_t start = 0; start <= separate_stems.size();) {
+      auto comma = separate_stems.find(',', start);
+      if (comma == std::string::npos) comma = separate_stems.size();
+      if (comma > start) separate_options.stems.push_back(separate_stems.substr(start, comma - start));
+      start = comma + 1;
+    }
+    if (!separate_output.empty()) separate_options.output = separate_output;
+    return to_int(run_separate_files(separate_options));
+  }
   if (status->parsed()) return to_int(show_status(status_json));
-  if (offers->parsed()) return to_int(show_offers(offers_provider, offers_json));
+  if (offers->parsed()) return to_int(show_offers(offers_query));
   if (down->parsed()) {
     if (down_run.empty() == !down_all) {
       std::fprintf(stderr, "error: give a run id or --all (not both); `ferry status` lists the runs\n");
@@ -112,13 +113,7 @@ int run_cli(int argc, char** argv) {
     }
     return to_int(take_down(down_run));
   }
-  if (gc->parsed()) {
-    std::fprintf(stderr,
-                 "Nothing to collect: %s. Local agents stop with ferry or on their idle timeout; "
-                 "`ferry down --all` stops the ones kept with --keep.\n",
-                 kOnlyLocal);
-    return to_int(ExitCode::ok);
-  }
+  if (gc->parsed()) return to_int(collect_garbage(gc_options));
   return to_int(ExitCode::usage);
 }
 

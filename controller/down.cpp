@@ -1,7 +1,11 @@
 #include "controller/down.hpp"
 
+#include <map>
+#include <memory>
+
+#include "controller/provider_factory.hpp"
 #include "controller/state_store.hpp"
-#include "providers/local/local_provider.hpp"
+#include "controller/teardown.hpp"
 
 namespace ferry::controller {
 
@@ -32,29 +36,43 @@ ExitCode take_down(const std::string& run_id, std::FILE* out, std::FILE* err) {
     }
     for (const auto& run : *runs) run_ids.push_back(run.id);
   }
-  providers::LocalProvider local;
+  // One client per provider, made on first use: a run's instances share one.
+  std::map<std::string, std::unique_ptr<providers::Provider>> clients;
   int stopped = 0;
   bool all_ok = true;
   for (const auto& id : run_ids) {
     auto instances = store->list_instances(id);
     if (!instances) continue;
     for (const auto& instance : *instances) {
-      if (instance.state == "destroyed" || instance.provider_id.empty()) continue;
-      if (instance.provider != "local") {
-        std::fprintf(err, "warning: run %s has a %s instance %s; this version can only stop local agents\n",
-                     id.c_str(), instance.provider.c_str(), instance.provider_id.c_str());
-        all_ok = false;
+      if (instance.state == "destroyed" || instance.state == "create_failed") continue;
+      if (instance.provider_id.empty()) {
+        if (instance.state == "intended")
+          std::fprintf(err,
+                       "warning: run %s recorded a %s instance that was being created when ferry stopped; "
+                       "`ferry gc` finds it if it exists\n",
+                       id.c_str(), instance.provider.c_str());
         continue;
       }
-      if (auto destroyed = local.destroy(instance.provider_id); !destroyed) {
-        std::fprintf(err, "error: could not stop %s of run %s: %s\n", instance.provider_id.c_str(), id.c_str(),
-                     destroyed.error().describe().c_str());
+      auto& client = clients[instance.provider];
+      if (!client) {
+        auto made = make_provider(instance.provider);
+        if (!made) {
+          std::fprintf(err, "error: cannot stop %s instance %s of run %s: %s\n", instance.provider.c_str(),
+                       instance.provider_id.c_str(), id.c_str(), made.error().message.c_str());
+          all_ok = false;
+          continue;
+        }
+        client = std::move(*made);
+      }
+      if (auto gone = destroy_and_confirm_gone(*client, instance.provider_id); !gone) {
+        std::fprintf(err, "error: run %s: %s\n", id.c_str(), gone.error().describe().c_str());
         (void)store->set_instance_state(instance.id, "destroy_failed");
         all_ok = false;
         continue;
       }
       (void)store->set_instance_state(instance.id, "destroyed");
-      std::fprintf(out, "stopped %s (run %s)\n", instance.provider_id.c_str(), id.c_str());
+      std::fprintf(out, "stopped %s instance %s (run %s)\n", instance.provider.c_str(), instance.provider_id.c_str(),
+                   id.c_str());
       ++stopped;
     }
   }

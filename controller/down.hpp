@@ -1,6 +1,7 @@
 #pragma once
 // `ferry down RUN|--all`: stops the instances of a run that are still up
-// (in this version: local agents kept with `--keep`).
+// (kept with `--keep`, or left by a run that stopped), at any provider, and
+// confirms each is gone before closing its record.
 
 #include <cstdio>
 #include <string>
