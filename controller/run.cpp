@@ -133,7 +133,8 @@ std::optional<ExitCode> Run::load_and_plan() {
   manifest_ = std::move(*manifest);
   if (manifest_.provider != "local") {
     std::fprintf(err_,
-                 "error: %s: provider '%s' is not available in this version of ferry; only 'local' is. "
+                 "error: %s: `ferry run` cannot use provider '%s' in this version of ferry; only 'local' "
+                 "runs jobs yet (`ferry offers`, `ferry down` and `ferry gc` do work with it). "
                  "Set `provider: local` (or leave it out) to run on this machine.\n",
                  manifest_.file.string().c_str(), manifest_.provider.c_str());
     return ExitCode::manifest_invalid;
