@@ -19,23 +19,12 @@
 #include <vector>
 
 #include "agent/engines/engine.hpp"
+#include "bench/machine.hpp"
 
 namespace {
 
 using Clock = std::chrono::steady_clock;
 namespace fs = std::filesystem;
-
-std::string cpu_model() {
-  std::ifstream in("/proc/cpuinfo");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("model name", 0) == 0) {
-      auto colon = line.find(':');
-      return colon == std::string::npos ? line : line.substr(colon + 2);
-    }
-  }
-  return "unknown CPU";
-}
 
 bool run(const std::string& command) { return std::system(command.c_str()) == 0; }
 
@@ -85,7 +74,7 @@ int main(int argc, char** argv) {
     return 1;
   }
 
-  std::printf("machine: %s, %u logical CPUs\n", cpu_model().c_str(), std::thread::hardware_concurrency());
+  std::printf("machine: %s\n", ferry::bench::machine_description().c_str());
   std::printf("input: %d s of 48 kHz stereo 16-bit WAV (%.1f MB), generated; %d repetitions, medians\n", seconds,
               static_cast<double>(fs::file_size(input)) / 1e6, reps);
   std::printf("reference: the ffmpeg tool, same work (its process start included)\n\n");

@@ -27,6 +27,7 @@
 #include "common/http_client.hpp"
 #include "tests/support/files.hpp"
 #include "tests/support/process.hpp"
+#include "bench/machine.hpp"
 
 namespace {
 
@@ -109,13 +110,6 @@ double median(std::vector<double> values) {
   return values[values.size() / 2];
 }
 
-std::string cpu_model() {
-  std::ifstream cpuinfo("/proc/cpuinfo");
-  for (std::string line; std::getline(cpuinfo, line);)
-    if (line.rfind("model name", 0) == 0) return line.substr(line.find(':') + 2);
-  return "unknown CPU";
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -171,7 +165,7 @@ int main(int argc, char** argv) {
     const std::string agent_url =
         "http://127.0.0.1:" + std::to_string(*agent_port) + "/v1/jobs/bench-job/outputs/big.bin";
     const std::vector<std::pair<std::string, std::string>> auth = {{"Authorization", std::string("Bearer ") + kToken}};
-    fmt::print("machine: {}, {} hardware threads\n", cpu_model(), std::thread::hardware_concurrency());
+    fmt::print("machine: {}\n", ferry::bench::machine_description());
     fmt::print("file: {} MB from the page cache, {} rounds each, alternating, client ferry::HttpClient -> /dev/null\n",
                size_mb, rounds);
     measure(nginx_url, {}, bytes, 1);  // warm the page cache

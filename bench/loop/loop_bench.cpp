@@ -30,23 +30,12 @@
 #include <thread>
 
 #include "agent/engines/loop_job.hpp"
+#include "bench/machine.hpp"
 
 namespace {
 
 using Clock = std::chrono::steady_clock;
 namespace fs = std::filesystem;
-
-std::string cpu_model() {
-  std::ifstream in("/proc/cpuinfo");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("model name", 0) == 0) {
-      auto colon = line.find(':');
-      return colon == std::string::npos ? line : line.substr(colon + 2);
-    }
-  }
-  return "unknown CPU";
-}
 
 struct ChildRun {
   bool ok = false;
@@ -137,7 +126,7 @@ int main(int argc, char** argv) {
     return 1;
   }
 
-  std::printf("machine: %s, %u logical CPUs\n", cpu_model().c_str(), std::thread::hardware_concurrency());
+  std::printf("machine: %s\n", ferry::bench::machine_description().c_str());
   std::printf("input: %d s of 44.1 kHz stereo 16-bit WAV (%.1f MB), generated chords and clicks at 120 bpm\n",
               input_seconds, static_cast<double>(fs::file_size(input)) / 1e6);
   std::printf("output: %.2f hours of FLAC (compression level 5, as ffmpeg's default)\n\n", hours);
