@@ -16,6 +16,7 @@
 #include "controller/run_lease.hpp"
 #include "controller/state_store.hpp"
 #include "providers/ranking.hpp"
+#include "tests/support/fakecloud.hpp"
 #include "tests/support/files.hpp"
 #include "tests/support/process.hpp"
 
@@ -35,13 +36,8 @@ class CloudCommands : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
     http_global_init();
-    test::ChildProcess::Options options;
-    options.argv = {FAKECLOUD_BIN, "--agent-bin", FERRY_AGENT_BIN, "--port-file", (dir_ / "port").string()};
-    options.stderr_path = dir_ / "fakecloud.log";
-    fakecloud_ = std::make_unique<test::ChildProcess>(options);
-    auto port = test::wait_for_port_file(dir_ / "port", 10s);
-    ASSERT_TRUE(port) << test::read_text(dir_ / "fakecloud.log");
-    base_ = "http://127.0.0.1:" + std::to_string(*port);
+    ASSERT_TRUE(fakecloud_.start(FAKECLOUD_BIN, FERRY_AGENT_BIN, dir_.path()));
+    base_ = fakecloud_.base();
     control("/_fake/faults", R"({"boot_ms": 100})");
     // The same variables for this process (the providers the test makes)
     // and for every ferry it starts.
@@ -61,23 +57,10 @@ class CloudCommands : public ::testing::TestWithParam<std::string> {
 
   void TearDown() override {
     for (const auto& [name, value] : env_) ::unsetenv(name.c_str());
-    if (fakecloud_) {
-      fakecloud_->signal(SIGTERM);
-      EXPECT_TRUE(fakecloud_->wait_for_exit(10s));
-    }
+    fakecloud_.stop();
   }
 
-  json control(const std::string& path, const std::string& body = {}) {
-    HttpRequest request;
-    request.method = body.empty() ? "GET" : "POST";
-    request.url = base_ + path;
-    request.body = body;
-    auto response = client_.send(request);
-    EXPECT_TRUE(response) << path;
-    if (!response) return {};
-    EXPECT_EQ(response->status, 200) << path << ": " << response->body;
-    return json::parse(response->body, nullptr, false);
-  }
+  json control(const std::string& path, const std::string& body = {}) { return fakecloud_.control(path, body); }
 
   /// Ids of the instances the ledger says still bill.
   std::vector<std::string> live_instances() {
@@ -132,7 +115,7 @@ class CloudCommands : public ::testing::TestWithParam<std::string> {
   std::filesystem::path state_dir() const { return dir_ / "state" / "ferry"; }
 
   test::TempDir dir_{"ferry-cloud-e2e"};
-  std::unique_ptr<test::ChildProcess> fakecloud_;
+  test::RunningFakecloud fakecloud_;
   std::string base_;
   std::map<std::string, std::string> env_;
   HttpClient client_;
@@ -279,7 +262,10 @@ class InstanceDriverOnFakecloud : public CloudCommands {
 
   std::vector<std::string> recorded_states(StateStore& store, const std::string& run_id) {
     std::vector<std::string> states;
-    for (const auto& instance : store.list_instances(run_id).value()) states.push_back(instance.state);
+    auto instances = store.list_instances(run_id);  // named: a range-for over a temporary's value() dangles
+    EXPECT_TRUE(instances);
+    if (!instances) return states;
+    for (const auto& instance : *instances) states.push_back(instance.state);
     return states;
   }
 };

@@ -13,6 +13,7 @@
 #include "providers/ranking.hpp"
 #include "providers/runpod/runpod_provider.hpp"
 #include "providers/vast/vast_provider.hpp"
+#include "tests/support/fakecloud.hpp"
 #include "tests/support/files.hpp"
 #include "tests/support/process.hpp"
 
@@ -26,33 +27,13 @@ class Fakecloud : public ::testing::Test {
  protected:
   void SetUp() override {
     http_global_init();
-    test::ChildProcess::Options options;
-    options.argv = {FAKECLOUD_BIN, "--agent-bin", FERRY_AGENT_BIN, "--port-file", (dir_ / "port").string()};
-    options.stderr_path = dir_ / "fakecloud.log";
-    process_ = std::make_unique<test::ChildProcess>(options);
-    auto port = test::wait_for_port_file(dir_ / "port", 10s);
-    ASSERT_TRUE(port) << test::read_text(dir_ / "fakecloud.log");
-    base_ = "http://127.0.0.1:" + std::to_string(*port);
+    ASSERT_TRUE(fakecloud_.start(FAKECLOUD_BIN, FERRY_AGENT_BIN, dir_.path()));
+    base_ = fakecloud_.base();
     control("/_fake/faults", R"({"boot_ms": 150})");
   }
-  void TearDown() override {
-    if (process_) {
-      process_->signal(SIGTERM);
-      EXPECT_TRUE(process_->wait_for_exit(10s));
-    }
-  }
+  void TearDown() override { fakecloud_.stop(); }
 
-  json control(const std::string& path, const std::string& body = {}) {
-    HttpRequest request;
-    request.method = body.empty() ? "GET" : "POST";
-    request.url = base_ + path;
-    request.body = body;
-    auto response = client_.send(request);
-    EXPECT_TRUE(response) << path;
-    if (!response) return {};
-    EXPECT_EQ(response->status, 200) << path << ": " << response->body;
-    return json::parse(response->body, nullptr, false);
-  }
+  json control(const std::string& path, const std::string& body = {}) { return fakecloud_.control(path, body); }
 
   json ledger_row(const std::string& id) {
     json ledger = control("/_fake/ledger");
@@ -111,7 +92,7 @@ class Fakecloud : public ::testing::Test {
   }
 
   test::TempDir dir_{"ferry-fakecloud"};
-  std::unique_ptr<test::ChildProcess> process_;
+  test::RunningFakecloud fakecloud_;
   std::string base_;
   HttpClient client_;
   std::vector<std::chrono::milliseconds> sleeps_;
