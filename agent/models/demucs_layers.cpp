@@ -61,9 +61,60 @@ void Conv::load(WeightSource& w, const std::string& prefix, std::int64_t in, std
   padding = std::move(padding_);
   dilation = dilation_.empty() ? std::vector<std::int64_t>(kernel.size(), 1) : std::move(dilation_);
   transposed = transposed_;
+  pointwise = !transposed && weight.defined() && bias.defined();
+  for (std::size_t d = 0; d < kernel.size(); ++d) {
+    pointwise = pointwise && kernel[d] == 1 && stride[d] == 1 && padding[d] == 0;
+  }
+  if (pointwise) matrix = weight.reshape({out, in}).contiguous();
+  const std::int64_t k0 = kernel.front(), s0 = stride.front();
+  const bool only_first_axis = kernel.size() == 1 || (kernel[1] == 1 && stride[1] == 1);
+  const bool unpadded = padding == std::vector<std::int64_t>(kernel.size(), 0);
+  if (transposed && weight.defined() && only_first_axis && unpadded && k0 % s0 == 0) {
+    overlap_taps = k0 / s0;
+    columns_matrix = weight.reshape({in, out * k0}).t().contiguous();
+  }
+  if (!transposed && weight.defined() && kernel.size() == 2 && k0 % 2 == 1 && k0 > 1 && s0 == 1 &&
+      padding.front() == k0 / 2 && dilation.front() == 1) {
+    centre_row = weight.narrow(2, k0 / 2, 1).contiguous();
+  }
 }
 
+namespace {
+
+// conv_transpose over the first spatial axis of x (B, in, L[, T]) with a
+// kernel of taps * stride: output row t * stride + r sums, over q < taps,
+// W[:, :, r + q * stride]^T x[t - q].
+at::Tensor transposed_by_overlap_add(const at::Tensor& x, const at::Tensor& columns_matrix, const at::Tensor& bias,
+                                     std::int64_t taps, std::int64_t stride) {
+  const bool two_d = x.dim() == 4;
+  const std::int64_t B = x.size(0), in = x.size(1), L = x.size(2), T = two_d ? x.size(3) : 1;
+  const std::int64_t out = columns_matrix.size(0) / (taps * stride);
+  at::Tensor columns = at::matmul(columns_matrix, x.reshape({B, in, L * T})).view({B, out, taps, stride, L, T});
+  at::Tensor y = at::empty({B, out, L + taps - 1, stride, T}, x.options());
+  // The first tap covers rows [0, L); the rows after it start from the bias.
+  y.slice(2, 0, L).copy_(columns.select(2, 0).transpose(2, 3));
+  y.slice(2, L).copy_(bias.view({1, out, 1, 1, 1}).expand({B, out, taps - 1, stride, T}));
+  y.slice(2, 0, L).add_(bias.view({1, out, 1, 1, 1}));
+  for (std::int64_t q = 1; q < taps; ++q) y.slice(2, q, q + L).add_(columns.select(2, q).transpose(2, 3));
+  return two_d ? y.view({B, out, (L + taps - 1) * stride, T}) : y.view({B, out, (L + taps - 1) * stride});
+}
+
+}  // namespace
+
 at::Tensor Conv::forward(const at::Tensor& x) const {
+  if (pointwise) {
+    // (B, in, ...) -> (B, out, ...) as bias + W @ x over the flattened positions.
+    const std::int64_t B = x.size(0), in = x.size(1), out = matrix.size(0);
+    at::Tensor flat = x.reshape({B, in, -1});
+    at::Tensor y = at::baddbmm(bias.view({1, out, 1}), matrix.expand({B, out, in}), flat);
+    std::vector<std::int64_t> shape = x.sizes().vec();
+    shape[1] = out;
+    return y.view(shape);
+  }
+  if (overlap_taps > 0) return transposed_by_overlap_add(x, columns_matrix, bias, overlap_taps, stride.front());
+  if (centre_row.defined() && x.size(2) == 1) {
+    return at::conv2d(x, centre_row, bias, stride, std::vector<std::int64_t>{0, padding[1]}, dilation);
+  }
   const bool two_d = weight.dim() == 4;
   if (transposed) {
     return two_d ? at::conv_transpose2d(x, weight, bias, stride, padding)

@@ -41,6 +41,20 @@ struct Conv {
   at::Tensor weight, bias;
   std::vector<std::int64_t> stride, padding, dilation;
   bool transposed = false;
+  /// A 1x1 convolution (kernel 1, stride 1, no padding), run as a batched
+  /// matrix product: much faster than the convolution kernels for the few
+  /// input channels of Demucs' residual branches.
+  bool pointwise = false;
+  at::Tensor matrix;  ///< (out, in): the weight of a pointwise convolution
+  /// A transposed convolution whose kernel is a multiple of its stride (all
+  /// of Demucs'), run as one matrix product and an overlap-add of kernel /
+  /// stride shifted copies: LibTorch's CPU kernel zero-fills a column
+  /// buffer as large as the product and then folds it back.
+  std::int64_t overlap_taps = 0;
+  at::Tensor columns_matrix;  ///< (out * kernel, in) for overlap_taps
+  /// A 2-D convolution with an odd kernel over frequencies, "same" padding:
+  /// on inputs one row high only the kernel's centre row meets data.
+  at::Tensor centre_row;
   /// `kernel` has one entry (1-D) or two (2-D).
   void load(WeightSource& w, const std::string& prefix, std::int64_t in, std::int64_t out,
             std::vector<std::int64_t> kernel, std::vector<std::int64_t> stride_, std::vector<std::int64_t> padding_,

@@ -6,6 +6,7 @@
 
 #include "agent/models/demucs_layers.hpp"
 #include "agent/models/demucs_transformer.hpp"
+#include "agent/models/torch_errors.hpp"
 
 namespace ferry::models {
 namespace demucs {
@@ -322,14 +323,20 @@ Result<at::Tensor> DemucsNetwork::forward(const at::Tensor& mix) const {
   if (mix.size(-1) < 1) return fail(ErrorCode::invalid_argument, "model input is empty");
   try {
     c10::InferenceMode guard;
+    if (injected_oom_.count > 0 && mix.size(0) > injected_oom_.max_batch) {
+      --injected_oom_.count;
+      TORCH_CHECK_WITH(OutOfMemoryError, false, "out of memory (injected for a batch of ", mix.size(0), ")");
+    }
     return run(mix.to(device_, at::kFloat));
   } catch (const c10::Error& e) {
-    const std::string what = e.what_without_backtrace();
-    const bool oom = what.find("out of memory") != std::string::npos;
-    return fail(oom ? ErrorCode::resource_exhausted : ErrorCode::internal, "model forward pass failed: " + what);
+    return tl::unexpected(from_torch_error(e, "model forward pass failed"));
   } catch (const std::exception& e) {
     return fail(ErrorCode::internal, std::string("model forward pass failed: ") + e.what());
   }
+}
+
+void DemucsNetwork::inject_out_of_memory(int count, std::int64_t max_batch) {
+  injected_oom_ = InjectedOutOfMemory{count, max_batch};
 }
 
 }  // namespace ferry::models

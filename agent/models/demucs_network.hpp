@@ -47,7 +47,18 @@ class DemucsNetwork {
   /// of memory, bad shapes) come back as values.
   Result<at::Tensor> forward(const at::Tensor& mix) const;
 
+  /// Test seam: the next `count` forward passes whose batch is larger than
+  /// `max_batch` fail as an out-of-memory on the device does (LibTorch's
+  /// c10::OutOfMemoryError, converted like a real one).
+  void inject_out_of_memory(int count, std::int64_t max_batch);
+  /// How many injected failures have not happened yet.
+  int injected_out_of_memory_left() const { return injected_oom_.count; }
+
  private:
+  struct InjectedOutOfMemory {
+    int count = 0;
+    std::int64_t max_batch = 0;
+  };
   explicit DemucsNetwork(DemucsConfig config);
   at::Tensor run(const at::Tensor& mix) const;
   at::Tensor spectrogram(const at::Tensor& x) const;
@@ -56,6 +67,7 @@ class DemucsNetwork {
   DemucsConfig config_;
   std::unique_ptr<demucs::Layers> layers_;
   c10::Device device_ = c10::Device(c10::DeviceType::CPU);
+  mutable InjectedOutOfMemory injected_oom_;  // forward() is logically const; only tests set it
 };
 
 }  // namespace ferry::models

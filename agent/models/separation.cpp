@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "agent/models/chunk_plan.hpp"
+#include "agent/models/torch_errors.hpp"
 
 namespace ferry::models {
 namespace {
@@ -132,11 +133,18 @@ class Streamer {
     }
     auto result = net.forward(at::stack(inputs).to(net.device()));
     if (!result) {
-      if (result.error().code == ErrorCode::resource_exhausted && batch_ > 1) {
-        batch_ /= 2;  // out of memory: the next attempt takes half as many chunks
+      if (result.error().code != ErrorCode::resource_exhausted) return fail(result.error());
+      if (chunks.size() > 1) {
+        // Out of memory: the same chunks again, half as many per pass.
+        batch_ = static_cast<int>(chunks.size() / 2);
         return {};
       }
-      return fail(result.error());
+      return fail(ErrorCode::resource_exhausted,
+                  fmt::format("out of memory on {} even with one chunk ({:.1f} s of audio) per forward pass: free "
+                              "memory on the device (other jobs), use a model with a shorter segment, or separate "
+                              "on the CPU (--device cpu). {}",
+                              net.device().str(), static_cast<double>(target) / net.samplerate(),
+                              result.error().message));
     }
     at::Tensor outputs = result->to(at::kCPU);
     for (std::size_t i = 0; i < chunks.size(); ++i) {
@@ -270,7 +278,7 @@ Status separate_stream(const std::vector<BagMember>& bag, const MixSource& sourc
     c10::InferenceMode guard;
     return Streamer(bag, source, options, sink).run();
   } catch (const c10::Error& e) {
-    return fail(ErrorCode::internal, std::string("separation failed: ") + e.what_without_backtrace());
+    return tl::unexpected(from_torch_error(e, "separation failed"));
   }
 }
 
@@ -299,7 +307,7 @@ Result<at::Tensor> separate(const std::vector<BagMember>& bag, const at::Tensor&
     if (!status) return fail(status.error());
     return out;
   } catch (const c10::Error& e) {
-    return fail(ErrorCode::internal, std::string("separation failed: ") + e.what_without_backtrace());
+    return tl::unexpected(from_torch_error(e, "separation failed"));
   }
 }
 

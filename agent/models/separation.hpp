@@ -43,7 +43,10 @@ struct SeparationOptions {
   double transition_power = 1.0;
   int shifts = 0;               ///< random time shifts averaged (Demucs' CLI default is 1)
   std::uint64_t seed = 0;       ///< for the shift offsets
-  int batch_size = 1;           ///< chunks per forward pass (halved on out of memory)
+  /// Chunks per forward pass. When a pass runs out of memory its chunks are
+  /// retried with half as many per pass, down to one; then the separation
+  /// fails with resource_exhausted.
+  int batch_size = 1;
   /// Called after every batch; returning false cancels the separation.
   std::function<bool(const SeparationProgress&)> on_progress;
 };

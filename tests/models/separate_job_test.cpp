@@ -1,6 +1,7 @@
 // The separate engine end to end through the audio layer: fixture models on
 // fixture mixes (parity with the reference pipeline through float WAV
-// files), stems, instrumental, mono, cancel and bad requests.
+// files), stems, instrumental, mono, rescaling of 16-bit stems beyond full
+// scale, cancel and bad requests.
 
 #include <gtest/gtest.h>
 
@@ -50,11 +51,11 @@ double sdr(const at::Tensor& reference, const at::Tensor& estimate) {
 
 class SeparateJob : public ::testing::Test {
  protected:
-  EngineContext context() {
-    std::filesystem::create_directories(dir_ / "out");
+  EngineContext context(const std::string& output_folder = "out") {
+    std::filesystem::create_directories(dir_ / output_folder);
     std::filesystem::create_directories(dir_ / "scratch");
     EngineContext context;
-    context.output_dir = dir_ / "out";
+    context.output_dir = dir_ / output_folder;
     context.scratch_dir = dir_ / "scratch";
     return context;
   }
@@ -156,6 +157,62 @@ TEST_F(SeparateJob, MonoFlacStemsHaveTheInputsLength) {
     EXPECT_EQ(stem.size(0), 1) << output.name;
     EXPECT_EQ(stem.size(1), frames) << output.name;
   }
+}
+
+// demucs' CLI writes with `--clip-mode rescale` by default: a stem whose
+// peak exceeds full scale is divided as a whole by 1.01 x its peak before it
+// becomes 16-bit, rather than clipped; float WAV keeps the model's values.
+TEST_F(SeparateJob, SixteenBitStemsBeyondFullScaleAreRescaledAsDemucsDoes) {
+  const auto folder = demucs_fixture("htdemucs_small");
+  if (!std::filesystem::exists(folder)) GTEST_SKIP() << "fixtures not found at " << folder;
+  const auto fixture = models::testing::read_fixture_json(folder);
+  const at::Tensor mix =
+      models::testing::read_f32(folder / "mix.f32", fixture["mix"]["shape"].get<std::vector<std::int64_t>>());
+  // A mix eight times full scale: some stems of this small model exceed full scale, some do not.
+  write_wav(dir_ / "loud.wav", mix * (8.0 / mix.abs().max().item<double>()));
+  const std::vector<LocalInput> inputs{{dir_ / "loud.wav", "loud.wav"}};
+
+  SeparateOptions options;
+  options.checkpoint = folder / "model.th";
+  options.shifts = 0;
+  options.format = config::AudioFormat::wav_f32;
+  auto float_ctx = context("float");
+  auto floats = run_separate(options, inputs, float_ctx);
+  ASSERT_TRUE(floats) << floats.error().describe();
+  std::vector<at::Tensor> stems;
+  for (const auto& output : *floats) stems.push_back(read_audio(output.path));
+  const auto peak = [](const at::Tensor& t) { return t.abs().max().item<float>(); };
+  ASSERT_GT(peak(stems[2]), 1.2f) << "the float 'other' should exceed full scale for this test to mean anything";
+  ASSERT_LT(peak(stems[1]), 0.95f) << "the float bass should stay below full scale for this test to mean anything";
+
+  const auto expect_rescaled = [&](const at::Tensor& exact, const at::Tensor& written, const std::string& what) {
+    const float scale = 1.0f / std::max(1.01f * peak(exact), 1.0f);
+    ASSERT_EQ(written.sizes(), exact.sizes()) << what;
+    EXPECT_LT(peak(written), 1.0f) << what;
+    // 16-bit quantisation is all that separates them (clipping would not be).
+    EXPECT_LE((written - exact * scale).abs().max().item<float>(), 2.0f / 32768) << what;
+  };
+  options.format = config::AudioFormat::wav;
+  auto wav_ctx = context("wav");
+  auto wavs = run_separate(options, inputs, wav_ctx);
+  ASSERT_TRUE(wavs) << wavs.error().describe();
+  ASSERT_EQ(wavs->size(), stems.size());
+  for (std::size_t s = 0; s < stems.size(); ++s) {
+    expect_rescaled(stems[s], read_audio((*wavs)[s].path), (*wavs)[s].name);
+  }
+
+  // The rescaling applies to what is written: here the mono downmix of the
+  // instrumental sum, in FLAC.
+  options.format = config::AudioFormat::flac;
+  options.mono = true;
+  options.stems = {"instrumental"};
+  auto flac_ctx = context("flac");
+  auto flacs = run_separate(options, inputs, flac_ctx);
+  ASSERT_TRUE(flacs) << flacs.error().describe();
+  const at::Tensor instrumental = (stems[0] + stems[1] + stems[2]).mean(0, /*keepdim=*/true);
+  ASSERT_GT(peak(instrumental), 1.0f);
+  expect_rescaled(instrumental, read_audio(flacs->front().path), "mono instrumental FLAC");
+  EXPECT_TRUE(std::filesystem::is_empty(dir_ / "scratch")) << "staged stems are removed";
 }
 
 TEST_F(SeparateJob, CancelLeavesNoOutputs) {
