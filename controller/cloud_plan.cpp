@@ -1,6 +1,8 @@
 #include "controller/cloud_plan.hpp"
 
 #include <algorithm>
+#include <functional>
+#include <variant>
 
 #include <fmt/format.h>
 
@@ -46,34 +48,62 @@ providers::LaunchSpec launch_spec_for(const config::Manifest& manifest, const st
   return launch;
 }
 
-CostEstimate estimate_cost(const providers::Offer& offer, int instances, const config::Manifest& manifest) {
+std::vector<providers::Offer> offers_for_instance(const std::vector<providers::Offer>& ranked, std::size_t index) {
+  if (ranked.empty() || ranked.front().machine_id.empty()) return ranked;
+  std::vector<providers::Offer> rotated;
+  rotated.reserve(ranked.size());
+  for (std::size_t i = 0; i < ranked.size(); ++i) rotated.push_back(ranked[(index + i) % ranked.size()]);
+  return rotated;
+}
+
+std::chrono::milliseconds expected_job_time(const config::JobParams& params, std::optional<std::uint64_t> input_bytes) {
+  using std::chrono::milliseconds;
+  const double megabytes = static_cast<double>(input_bytes.value_or(10'000'000)) / 1e6;
+  auto seconds = [](double value) { return milliseconds(static_cast<long long>(value * 1000)); };
+  // Rates measured loosely on a mid-range GPU host; they only need to put
+  // the estimate in the right range.
+  if (std::holds_alternative<config::ConvertParams>(params)) return seconds(1 + megabytes / 10);  // 10 MB/s
+  if (const auto* loop = std::get_if<config::LoopParams>(&params))
+    return seconds(2 + megabytes / 10 + loop->duration_s / 300);  // 5 min of output per second
+  if (const auto* generate = std::get_if<config::GenerateParams>(&params))
+    return seconds(10 + generate->duration_s * std::max(1, generate->batch) / 2);
+  return seconds(5 + megabytes * 5);  // separate: about 5 s per MB of compressed song
+}
+
+std::chrono::milliseconds expected_startup(const std::string& provider) {
+  using namespace std::chrono_literals;
+  // Create to READY (image pull and boot) plus destroy and confirmation.
+  if (provider == "vast") return 5min;
+  if (provider == "runpod") return 3min;
+  if (provider == "fly") return 1min;
+  return 5s;
+}
+
+CostEstimate estimate_cost(const std::vector<double>& prices, const std::vector<std::chrono::milliseconds>& job_times,
+                           std::chrono::milliseconds startup, const config::Manifest& manifest) {
   CostEstimate estimate;
-  estimate.price_per_hour = offer.price_per_hour * std::max(1, instances);
-  estimate.hours = hours_of(manifest.max_duration.value_or(kDefaultAgentDeadline));
-  estimate.at_most = estimate.price_per_hour * estimate.hours;
+  const std::size_t instances = std::max<std::size_t>(1, prices.size());
+  estimate.jobs_per_instance.assign(instances, 0);
+  estimate.instance_time.assign(instances, startup);
+  std::vector<std::chrono::milliseconds> longest_first = job_times;
+  std::sort(longest_first.begin(), longest_first.end(), std::greater<>());
+  for (auto time : longest_first) {
+    auto least = std::min_element(estimate.instance_time.begin(), estimate.instance_time.end());
+    *least += time;
+    ++estimate.jobs_per_instance[static_cast<std::size_t>(least - estimate.instance_time.begin())];
+  }
+  const auto limit = manifest.max_duration.value_or(kDefaultAgentDeadline);
+  for (std::size_t i = 0; i < prices.size(); ++i) {
+    estimate.price_per_hour += prices[i];
+    estimate.expected += prices[i] * hours_of(std::min(estimate.instance_time[i], limit));
+  }
+  estimate.at_most = estimate.price_per_hour * hours_of(limit);
   if (manifest.budget && *manifest.budget < estimate.at_most) {
     estimate.at_most = *manifest.budget;
     estimate.capped_by_budget = true;
   }
+  estimate.expected = std::min(estimate.expected, estimate.at_most);
   return estimate;
-}
-
-std::optional<Error> limit_reached(std::chrono::milliseconds elapsed, double price_per_hour,
-                                   std::optional<double> budget, std::optional<std::chrono::milliseconds> max_duration,
-                                   std::chrono::milliseconds check_interval) {
-  const auto by_next_check = elapsed + check_interval;
-  if (max_duration && by_next_check >= *max_duration)
-    return Error{ErrorCode::deadline_exceeded,
-                 "max_duration " + config::format_duration(*max_duration) +
-                     " reached; tearing down. Raise `max_duration` in the manifest to allow longer runs",
-                 "max_duration"};
-  if (budget && price_per_hour * hours_of(by_next_check) >= *budget)
-    return Error{ErrorCode::resource_exhausted,
-                 fmt::format("budget ${:.2f} about to be spent (${:.2f}/h for {}); tearing down. Raise `budget` in "
-                             "the manifest to allow more",
-                             *budget, price_per_hour, config::format_duration(elapsed)),
-                 "budget"};
-  return std::nullopt;
 }
 
 }  // namespace ferry::controller

@@ -1,8 +1,8 @@
 #pragma once
 // The pieces of `ferry run` that are the same for every cloud and need no
-// socket: which offers to try, what to launch on them, what the run may cost
-// and when a limit (budget, max_duration) says to stop. Pure, except
-// choose_offers, which asks the provider.
+// socket: which offers to try, what to launch on them and what the run is
+// expected to cost. Pure, except choose_offers, which asks the provider.
+// (When budget or max_duration say to stop: run_limits.hpp.)
 
 #include <chrono>
 #include <optional>
@@ -31,21 +31,38 @@ Result<std::vector<providers::Offer>> choose_offers(providers::Provider& provide
 providers::LaunchSpec launch_spec_for(const config::Manifest& manifest, const std::string& run_id,
                                       const std::string& agent_token);
 
-/// What a plan would cost at most, shown by `--dry-run`.
+/// Offers for instance number `index` of a run: the ranked list as it is,
+/// except where offers are single physical hosts (they carry a machine_id,
+/// as Vast's do, and each can be rented once): then instance i starts at the
+/// i-th offer so that instances do not race for the same host.
+std::vector<providers::Offer> offers_for_instance(const std::vector<providers::Offer>& ranked, std::size_t index);
+
+/// How long one job is expected to take on the agent, for `--dry-run`'s
+/// estimate: a fixed start per kind plus a rate on its input's size (or, for
+/// loop and generate, on the audio it makes). `input_bytes` nullopt for
+/// URLs and awaited files, which count as 10 MB. Rough on purpose: the
+/// estimate says so.
+std::chrono::milliseconds expected_job_time(const config::JobParams& params, std::optional<std::uint64_t> input_bytes);
+
+/// The allowance for creating an instance until its agent is READY (image
+/// pull, boot, agent start) and for its teardown, per provider.
+std::chrono::milliseconds expected_startup(const std::string& provider);
+
+/// What a plan is expected to cost, shown by `--dry-run`.
 struct CostEstimate {
+  std::vector<int> jobs_per_instance;                    ///< as the jobs are expected to be handed out
+  std::vector<std::chrono::milliseconds> instance_time;  ///< start-up + its jobs, per instance
   double price_per_hour = 0;  ///< all instances together
-  double hours = 0;           ///< max_duration (or the agent's default deadline)
-  double at_most = 0;         ///< price_per_hour * hours, capped by the budget
+  double expected = 0;        ///< sum over instances of price x instance_time
+  double at_most = 0;         ///< every instance for max_duration (or the agent's deadline), capped by the budget
   bool capped_by_budget = false;
 };
-CostEstimate estimate_cost(const providers::Offer& offer, int instances, const config::Manifest& manifest);
 
-/// Why a running run must stop now, or nullopt. Stops one `check_interval`
-/// BEFORE the budget or max_duration would be passed, so that teardown
-/// happens inside the limit. `elapsed` is since the first instance was
-/// created; `price_per_hour` is for all instances together.
-std::optional<Error> limit_reached(std::chrono::milliseconds elapsed, double price_per_hour,
-                                   std::optional<double> budget, std::optional<std::chrono::milliseconds> max_duration,
-                                   std::chrono::milliseconds check_interval);
+/// `prices[i]` is instance i's price per hour, `job_times` each job's
+/// expected time. Jobs go, longest first, to the instance that frees up
+/// first (as `ferry run` hands them out); each instance costs its price for
+/// `startup` plus the jobs it gets.
+CostEstimate estimate_cost(const std::vector<double>& prices, const std::vector<std::chrono::milliseconds>& job_times,
+                           std::chrono::milliseconds startup, const config::Manifest& manifest);
 
 }  // namespace ferry::controller

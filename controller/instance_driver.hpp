@@ -35,6 +35,10 @@ struct InstanceRequest {
   std::function<std::optional<Error>()> stop_reason;
   /// Progress lines for the user.
   std::function<void(const std::string&)> say;
+  /// Billing hooks: the provider answered a create on `offer` with `instance_id`;
+  /// the instance is confirmed gone. For the run's spend so far.
+  std::function<void(const std::string& instance_id, const providers::Offer& offer)> on_billing_started;
+  std::function<void(const std::string& instance_id)> on_billing_stopped;
 };
 
 class InstanceDriver {
@@ -50,6 +54,15 @@ class InstanceDriver {
   void work_done();
   /// The work failed: tear down (or keep) and remember why.
   void work_failed(const Error& error);
+  /// Stop now (Ctrl-C, budget, max_duration): tear down (or keep) whatever
+  /// the stage. Later stop reasons are not asked for again.
+  void request_stop(const Error& reason);
+  /// One bounded step towards `until` (Stage::ship for bring-up,
+  /// Stage::closed for teardown): performs at most one provider or agent
+  /// call and returns how long to wait before the next step, or nullopt
+  /// once the lifecycle is at `until` or closed. Lets a scheduler drive many
+  /// instances on a few threads; bring_up() and tear_down() loop over it.
+  std::optional<std::chrono::milliseconds> step(Stage until);
   /// Runs the teardown the lifecycle asks for until it closes. ok for
   /// succeeded, kept and failed-but-gone; unavailable (exit 7 material) when
   /// the instance may still be billing.
@@ -63,13 +76,13 @@ class InstanceDriver {
   const providers::Offer* offer() const;
 
  private:
-  /// Performs actions until the lifecycle reaches `until` or closes.
+  /// Performs steps (sleeping between them) until `until` or closed.
   void drive_until(Stage until);
-  void perform_create();
-  void poll_instance();
-  void poll_agent();
-  void perform_destroy();
-  void pause();
+  // Each performs one action and returns the wait before the next step.
+  std::chrono::milliseconds perform_create();
+  std::chrono::milliseconds poll_instance();
+  std::chrono::milliseconds poll_agent();
+  std::chrono::milliseconds perform_destroy();
   /// Keeps the state store in step with the lifecycle after each action.
   void record_transition(Stage from, const std::string& previous_instance);
   void record_state(const std::string& state);
@@ -81,6 +94,7 @@ class InstanceDriver {
   InstanceLifecycle lifecycle_;
   std::int64_t row_ = 0;  ///< state store row of the current instance
   bool stop_seen_ = false;
+  std::string billing_;   ///< the instance whose billing was reported started and not yet stopped
 };
 
 }  // namespace ferry::controller

@@ -240,10 +240,10 @@ void InstanceLifecycle::check_deadline(LifecycleClock::time_point now) {
                                              : "still listed after " + seconds(stage_ == Stage::destroy
                                                                                    ? limits.destroy
                                                                                    : limits.confirm_gone);
+      // `why` is the provider's own error, which names the step already.
       error_ = lifecycle_error(ErrorCode::unavailable,
-                     provider_ + ": destroy instance " + instance_id_ + ": " + why +
-                         "; it may still be billing: run `ferry down RUN` later or remove it in the " + provider_ +
-                         " console");
+                     why + "; instance " + instance_id_ + " may still be billing: run `ferry down RUN` later or "
+                           "remove it in the " + provider_ + " console");
       close(Outcome::teardown_failed, now);
       return;
     }

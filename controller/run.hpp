@@ -1,7 +1,9 @@
 #pragma once
-// `ferry run`: manifest -> plan -> instance -> uploads -> jobs -> outputs ->
-// teardown, as a sequence of small steps, each recorded in the state store
-// before its side effect.
+// `ferry run`: manifest -> plan -> offers -> instances (local or cloud, as
+// many as `instances:` asks, each an InstanceWorker on a bounded thread
+// pool) -> uploads -> jobs -> outputs -> teardown, each step recorded in the
+// state store before its side effect. Ctrl-C, SIGTERM, `budget:` and
+// `max_duration:` stop the run and tear every instance down.
 
 #include <cstdio>
 #include <filesystem>
@@ -15,7 +17,7 @@ struct RunOptions {
   std::filesystem::path manifest;
   bool dry_run = false;  ///< print the plan and stop
   bool keep = false;     ///< leave the agent running at the end
-  bool yes = false;      ///< no confirmation prompts (none are asked for `local`)
+  bool yes = false;      ///< rent cloud instances without asking (none are asked for `local`)
   bool json = false;     ///< machine-readable plan / summary on stdout
 };
 

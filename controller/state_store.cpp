@@ -12,7 +12,8 @@
 namespace ferry::controller {
 namespace {
 
-constexpr int kSchemaVersion = 1;
+// 1: runs, instances, jobs. 2: instances.price_per_hour (for cost so far).
+constexpr int kSchemaVersion = 2;
 
 constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
@@ -38,7 +39,8 @@ CREATE TABLE IF NOT EXISTS instances (
   state TEXT NOT NULL,
   endpoint TEXT NOT NULL DEFAULT '',
   created_at INTEGER NOT NULL,
-  destroyed_at INTEGER
+  destroyed_at INTEGER,
+  price_per_hour REAL NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS jobs (
   id TEXT PRIMARY KEY,
@@ -77,6 +79,10 @@ class Statement {
     sqlite3_bind_int64(stmt_, ++index_, number);
     return *this;
   }
+  Statement& bind(double number) {
+    sqlite3_bind_double(stmt_, ++index_, number);
+    return *this;
+  }
   Statement& bind(std::optional<std::int64_t> number) {
     if (number) return bind(*number);
     sqlite3_bind_null(stmt_, ++index_);
@@ -89,6 +95,7 @@ class Statement {
     return value ? reinterpret_cast<const char*>(value) : "";
   }
   std::int64_t integer(int column) const { return sqlite3_column_int64(stmt_, column); }
+  double real(int column) const { return sqlite3_column_double(stmt_, column); }
   std::optional<std::int64_t> optional_integer(int column) const {
     if (sqlite3_column_type(stmt_, column) == SQLITE_NULL) return std::nullopt;
     return integer(column);
@@ -130,6 +137,13 @@ constexpr const char* kRunColumns =
 UnixSeconds now_unix() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();
+}
+
+double instance_cost(const InstanceRecord& instance, UnixSeconds now) {
+  if (instance.provider_id.empty()) return 0;
+  UnixSeconds end = instance.destroyed_at.value_or(now);
+  if (end <= instance.created_at) return 0;
+  return instance.price_per_hour * static_cast<double>(end - instance.created_at) / 3600.0;
 }
 
 std::string_view to_string(RunState state) { return kRunStates[static_cast<std::size_t>(state)]; }
@@ -211,10 +225,22 @@ Result<StateStore> StateStore::open(const std::filesystem::path& path) {
     Statement select(impl->db, "SELECT MAX(version) FROM schema_version");
     if (select.ok() && select.step() == SQLITE_ROW) version = select.optional_integer(0);
   }
-  if (!version) {
-    Statement insert(impl->db, "INSERT INTO schema_version (version) VALUES (?)");
-    insert.bind(static_cast<std::int64_t>(kSchemaVersion));
-    if (auto inserted = impl->run(insert, "record schema version"); !inserted) {
+  if (version && *version < kSchemaVersion) {
+    // Additive migrations, oldest first; CREATE TABLE above made nothing new
+    // for a database that already had the tables.
+    Status migrated;
+    if (*version < 2)
+      migrated = impl->exec("ALTER TABLE instances ADD COLUMN price_per_hour REAL NOT NULL DEFAULT 0;",
+                            "add instances.price_per_hour");
+    if (!migrated) {
+      impl->exec("ROLLBACK;", "rollback");
+      return fail(migrated.error());
+    }
+  }
+  if (!version || *version < kSchemaVersion) {
+    Statement record(impl->db, "INSERT INTO schema_version (version) VALUES (?)");
+    record.bind(static_cast<std::int64_t>(kSchemaVersion));
+    if (auto inserted = impl->run(record, "record schema version"); !inserted) {
       impl->exec("ROLLBACK;", "rollback");
       return fail(inserted.error());
     }
@@ -274,9 +300,12 @@ Result<std::vector<RunRecord>> StateStore::list_runs(int limit) {
   return runs;
 }
 
-Result<std::int64_t> StateStore::record_intended_instance(const std::string& run_id, const std::string& provider) {
-  Statement insert(impl_->db, "INSERT INTO instances (run_id, provider, state, created_at) VALUES (?,?,'intended',?)");
-  insert.bind(run_id).bind(provider).bind(now_unix());
+Result<std::int64_t> StateStore::record_intended_instance(const std::string& run_id, const std::string& provider,
+                                                          double price_per_hour) {
+  Statement insert(impl_->db,
+                   "INSERT INTO instances (run_id, provider, state, created_at, price_per_hour) "
+                   "VALUES (?,?,'intended',?,?)");
+  insert.bind(run_id).bind(provider).bind(now_unix()).bind(price_per_hour);
   if (auto done = impl_->run(insert, "record instance for run " + run_id); !done) return fail(done.error());
   return static_cast<std::int64_t>(sqlite3_last_insert_rowid(impl_->db));
 }
@@ -297,8 +326,8 @@ Status StateStore::set_instance_state(std::int64_t row, const std::string& state
 
 Result<std::vector<InstanceRecord>> StateStore::list_instances(const std::string& run_id) {
   Statement select(impl_->db,
-                   "SELECT id, run_id, provider, provider_id, state, endpoint, created_at, destroyed_at "
-                   "FROM instances WHERE run_id=? ORDER BY id");
+                   "SELECT id, run_id, provider, provider_id, state, endpoint, created_at, destroyed_at, "
+                   "price_per_hour FROM instances WHERE run_id=? ORDER BY id");
   if (!select.ok()) return fail(database_error(impl_->db, "list instances"));
   select.bind(run_id);
   std::vector<InstanceRecord> instances;
@@ -313,6 +342,7 @@ Result<std::vector<InstanceRecord>> StateStore::list_instances(const std::string
     instance.endpoint = select.text(5);
     instance.created_at = select.integer(6);
     instance.destroyed_at = select.optional_integer(7);
+    instance.price_per_hour = select.real(8);
     instances.push_back(std::move(instance));
   }
   if (rc != SQLITE_DONE) return fail(database_error(impl_->db, "list instances"));

@@ -50,7 +50,13 @@ struct InstanceRecord {
   std::string endpoint;
   UnixSeconds created_at = 0;
   std::optional<UnixSeconds> destroyed_at;
+  double price_per_hour = 0;  ///< of the offer it runs on; 0 for `local` and older records
 };
+
+/// What an instance has cost up to `now`: its price times the time from its
+/// record to its destruction (or to `now` while it may still bill). Nothing
+/// for an instance the provider never made.
+double instance_cost(const InstanceRecord& instance, UnixSeconds now);
 
 struct JobRecord {
   std::string id;       ///< the id given to the agent
@@ -81,8 +87,10 @@ class StateStore {
   /// Newest first.
   Result<std::vector<RunRecord>> list_runs(int limit = 50);
 
-  /// Records an instance about to be created; returns its row id.
-  Result<std::int64_t> record_intended_instance(const std::string& run_id, const std::string& provider);
+  /// Records an instance about to be created on an offer of that price;
+  /// returns its row id.
+  Result<std::int64_t> record_intended_instance(const std::string& run_id, const std::string& provider,
+                                                double price_per_hour = 0);
   Status set_instance_created(std::int64_t row, const std::string& provider_id);
   Status set_instance_state(std::int64_t row, const std::string& state, const std::string& endpoint = {});
   Result<std::vector<InstanceRecord>> list_instances(const std::string& run_id);

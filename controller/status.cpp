@@ -40,20 +40,37 @@ std::string format_run_duration(const RunRecord& run, UnixSeconds now) {
   return config::format_duration(std::chrono::seconds(end - run.started_at));
 }
 
-std::string format_runs_table(const std::vector<RunRecord>& runs, UnixSeconds now) {
+double run_cost(const std::vector<InstanceRecord>& instances, UnixSeconds now) {
+  double total = 0;
+  for (const auto& instance : instances) total += instance_cost(instance, now);
+  return total;
+}
+
+std::string format_runs_table(const std::vector<RunOverview>& runs, UnixSeconds now) {
   if (runs.empty()) return "No runs yet. Start one with `ferry run MANIFEST`.\n";
-  std::string table = fmt::format("{:<22} {:<16} {:<8} {:<16} {:>7}  {:<16} {}\n", "ID", "NAME", "PROVIDER", "STATE",
-                                  "JOBS", "STARTED", "DURATION");
-  for (const auto& run : runs) {
-    table += fmt::format("{:<22} {:<16} {:<8} {:<16} {:>7}  {:<16} {}\n", run.id, run.name, run.provider,
+  std::string table = fmt::format("{:<22} {:<16} {:<8} {:<16} {:>7} {:>9}  {:<16} {}\n", "ID", "NAME", "PROVIDER",
+                                  "STATE", "JOBS", "COST", "STARTED", "DURATION");
+  double total = 0;
+  for (const auto& [run, instances] : runs) {
+    double cost = run_cost(instances, now);
+    total += cost;
+    table += fmt::format("{:<22} {:<16} {:<8} {:<16} {:>7} {:>9}  {:<16} {}\n", run.id, run.name, run.provider,
                          to_string(run.state), fmt::format("{}/{}", run.jobs_done, run.jobs_total),
-                         local_time(run.started_at), format_run_duration(run, now));
+                         fmt::format("${:.4f}", cost), local_time(run.started_at), format_run_duration(run, now));
+    // Local agents cost nothing; cloud instances are listed one by one.
+    if (run.provider == "local") continue;
+    for (const auto& instance : instances) {
+      if (instance.provider_id.empty()) continue;
+      table += fmt::format("  {:<8} {:<28} {:<16} ${:.3f}/h  ${:.4f}\n", instance.provider, instance.provider_id,
+                           instance.state, instance.price_per_hour, instance_cost(instance, now));
+    }
   }
+  table += fmt::format("Total cost so far: ${:.4f}\n", total);
   return table;
 }
 
 json run_to_json(const RunRecord& run, const std::vector<JobRecord>& jobs,
-                 const std::vector<InstanceRecord>& instances) {
+                 const std::vector<InstanceRecord>& instances, UnixSeconds now) {
   json job_list = json::array();
   for (const auto& job : jobs) {
     job_list.push_back({{"id", job.id},
@@ -70,6 +87,8 @@ json run_to_json(const RunRecord& run, const std::vector<JobRecord>& jobs,
                              {"id", instance.provider_id},
                              {"state", instance.state},
                              {"endpoint", instance.endpoint},
+                             {"price_per_hour", instance.price_per_hour},
+                             {"cost", instance_cost(instance, now)},
                              {"created_at", iso_utc(instance.created_at)},
                              {"destroyed_at", optional_time(instance.destroyed_at)}});
   }
@@ -82,6 +101,7 @@ json run_to_json(const RunRecord& run, const std::vector<JobRecord>& jobs,
           {"jobs_total", run.jobs_total},
           {"jobs_done", run.jobs_done},
           {"jobs_failed", run.jobs_failed},
+          {"cost", run_cost(instances, now)},
           {"started_at", iso_utc(run.started_at)},
           {"finished_at", optional_time(run.finished_at)},
           {"message", run.message.empty() ? json(nullptr) : json(run.message)},
@@ -114,21 +134,29 @@ ExitCode show_status(bool as_json, std::FILE* out, std::FILE* err) {
     std::fprintf(err, "error: %s\n", runs.error().describe().c_str());
     return ExitCode::job_failed;
   }
-  if (!as_json) {
-    std::fprintf(out, "%s", format_runs_table(*runs, now_unix()).c_str());
-    return ExitCode::ok;
-  }
+  const UnixSeconds now = now_unix();
+  std::vector<RunOverview> overviews;
   json list = json::array();
   for (const auto& run : *runs) {
-    auto jobs = store->list_jobs(run.id);
     auto instances = store->list_instances(run.id);
-    if (!jobs || !instances) {
-      std::fprintf(err, "error: %s\n", (!jobs ? jobs.error() : instances.error()).describe().c_str());
+    if (!instances) {
+      std::fprintf(err, "error: %s\n", instances.error().describe().c_str());
       return ExitCode::job_failed;
     }
-    list.push_back(run_to_json(run, *jobs, *instances));
+    if (as_json) {
+      auto jobs = store->list_jobs(run.id);
+      if (!jobs) {
+        std::fprintf(err, "error: %s\n", jobs.error().describe().c_str());
+        return ExitCode::job_failed;
+      }
+      list.push_back(run_to_json(run, *jobs, *instances, now));
+    }
+    overviews.push_back(RunOverview{run, std::move(*instances)});
   }
-  std::fprintf(out, "%s\n", list.dump(2).c_str());
+  if (as_json)
+    std::fprintf(out, "%s\n", list.dump(2).c_str());
+  else
+    std::fprintf(out, "%s", format_runs_table(overviews, now).c_str());
   return ExitCode::ok;
 }
 

@@ -15,12 +15,24 @@ namespace ferry::controller {
 /// "1h02m03s" style duration of a run, "-" while unknown.
 std::string format_run_duration(const RunRecord& run, UnixSeconds now);
 
-/// The human table: ID NAME PROVIDER STATE JOBS STARTED DURATION.
-std::string format_runs_table(const std::vector<RunRecord>& runs, UnixSeconds now);
+/// A run and the instances it started.
+struct RunOverview {
+  RunRecord run;
+  std::vector<InstanceRecord> instances;
+};
 
-/// One run with its jobs and instances, for --json.
+/// What a run's instances have cost up to `now` (see instance_cost).
+double run_cost(const std::vector<InstanceRecord>& instances, UnixSeconds now);
+
+/// The human table: ID NAME PROVIDER STATE JOBS COST STARTED DURATION, a
+/// line per instance of the cloud runs (provider, id, state, price, cost so
+/// far) and the total cost so far.
+std::string format_runs_table(const std::vector<RunOverview>& runs, UnixSeconds now);
+
+/// One run with its jobs and instances (each with its price and cost so
+/// far) and the run's cost, for --json.
 nlohmann::json run_to_json(const RunRecord& run, const std::vector<JobRecord>& jobs,
-                           const std::vector<InstanceRecord>& instances);
+                           const std::vector<InstanceRecord>& instances, UnixSeconds now);
 
 /// Prints the runs; returns the exit code.
 ExitCode show_status(bool json, std::FILE* out = stdout, std::FILE* err = stderr);

@@ -27,7 +27,10 @@ struct SearchOptions {
   double min_cuda = 12.8;             ///< the CUDA image is built on 12.8
   std::vector<std::string> countries; ///< two-letter codes; empty = anywhere
   bool order_by_score = false;        ///< false: cheapest first
-  int limit = 64;
+  /// Offers asked for per search. Each Vast offer is one machine that can be
+  /// rented once, so a run of `instances: N` needs N offers plus spares for
+  /// failover: enough for the manifest's largest N (256) twice over.
+  int limit = 512;
 };
 
 /// Disk for the container when neither launch nor manifest sets one (GB).

@@ -74,35 +74,60 @@ TEST(CloudPlan, LaunchSpecCarriesTokenLabelAndTheAgentsOwnGuards) {
       << "an abandoned machine always stops itself";
 }
 
-TEST(CloudPlan, CostEstimateIsBoundedByMaxDurationAndBudget) {
+TEST(CloudPlan, CostEstimateSpreadsJobsLongestFirstAndPricesEachInstance) {
   config::Manifest manifest;
   manifest.max_duration = 2h;
-  auto estimate = estimate_cost(priced("a", 0.5), 2, manifest);
-  EXPECT_DOUBLE_EQ(estimate.price_per_hour, 1.0);
-  EXPECT_DOUBLE_EQ(estimate.hours, 2.0);
-  EXPECT_DOUBLE_EQ(estimate.at_most, 2.0);
+  // Two instances at $1/h and $2/h, 10 min start-up; jobs of 30, 20 and 20 min.
+  auto estimate = estimate_cost({1.0, 2.0}, {20min, 30min, 20min}, 10min, manifest);
+  ASSERT_EQ(estimate.jobs_per_instance.size(), 2u);
+  // 30 -> instance 1 (40 min), 20 -> instance 2 (30 min), 20 -> instance 2 (50 min).
+  EXPECT_EQ(estimate.jobs_per_instance[0], 1);
+  EXPECT_EQ(estimate.jobs_per_instance[1], 2);
+  EXPECT_EQ(estimate.instance_time[0], 40min);
+  EXPECT_EQ(estimate.instance_time[1], 50min);
+  EXPECT_DOUBLE_EQ(estimate.price_per_hour, 3.0);
+  EXPECT_NEAR(estimate.expected, 1.0 * 40 / 60 + 2.0 * 50 / 60, 1e-9);
+  EXPECT_DOUBLE_EQ(estimate.at_most, 6.0);
   EXPECT_FALSE(estimate.capped_by_budget);
-  manifest.budget = 1.5;
-  estimate = estimate_cost(priced("a", 0.5), 2, manifest);
-  EXPECT_DOUBLE_EQ(estimate.at_most, 1.5);
-  EXPECT_TRUE(estimate.capped_by_budget);
 }
 
-TEST(CloudPlan, LimitsStopOneCheckBeforeTheyArePassed) {
-  // $1/h, budget $1: at 58 min with a 1-minute check, the next check would be at 59 min: go on.
-  EXPECT_FALSE(limit_reached(58min, 1.0, 1.0, std::nullopt, 1min));
-  auto budget = limit_reached(59min, 1.0, 1.0, std::nullopt, 1min);
-  ASSERT_TRUE(budget);
-  EXPECT_EQ(budget->code, ErrorCode::resource_exhausted);
-  EXPECT_EQ(budget->field, "budget");
+TEST(CloudPlan, CostEstimateIsBoundedByMaxDurationAndBudget) {
+  config::Manifest manifest;
+  manifest.max_duration = 1h;
+  auto long_run = estimate_cost({0.5, 0.5}, {5h, 5h}, 0min, manifest);
+  EXPECT_DOUBLE_EQ(long_run.expected, 1.0) << "no instance runs past max_duration";
+  manifest.budget = 0.75;
+  long_run = estimate_cost({0.5, 0.5}, {5h, 5h}, 0min, manifest);
+  EXPECT_DOUBLE_EQ(long_run.at_most, 0.75);
+  EXPECT_TRUE(long_run.capped_by_budget);
+  EXPECT_DOUBLE_EQ(long_run.expected, 0.75);
+}
 
-  EXPECT_FALSE(limit_reached(28min, 0.0, std::nullopt, 30min, 1min));
-  auto deadline = limit_reached(29min, 0.0, std::nullopt, 30min, 1min);
-  ASSERT_TRUE(deadline);
-  EXPECT_EQ(deadline->code, ErrorCode::deadline_exceeded);
-  EXPECT_NE(deadline->message.find("max_duration"), std::string::npos);
+TEST(CloudPlan, ExpectedJobTimeGrowsWithTheInputAndTheAudioMade) {
+  config::ConvertParams convert;
+  EXPECT_LT(expected_job_time(convert, 1'000'000), expected_job_time(convert, 100'000'000));
+  EXPECT_EQ(expected_job_time(convert, std::nullopt), expected_job_time(convert, 10'000'000))
+      << "an input of unknown size counts as 10 MB";
+  config::LoopParams short_loop, long_loop;
+  short_loop.duration_s = 60;
+  long_loop.duration_s = 36000;
+  EXPECT_LT(expected_job_time(short_loop, 1'000'000), expected_job_time(long_loop, 1'000'000));
+  EXPECT_GT(expected_startup("vast"), expected_startup("local"));
+}
 
-  EXPECT_FALSE(limit_reached(100h, 0.5, std::nullopt, std::nullopt, 1min)) << "no limits, no stop";
+TEST(CloudPlan, InstancesStartOnDifferentHostsWhenOffersAreSingleMachines) {
+  std::vector<providers::Offer> hosts{priced("a", 0.1), priced("b", 0.2), priced("c", 0.3)};
+  for (std::size_t i = 0; i < hosts.size(); ++i) hosts[i].machine_id = std::to_string(i);
+  EXPECT_EQ(offers_for_instance(hosts, 0).front().id, "a");
+  EXPECT_EQ(offers_for_instance(hosts, 1).front().id, "b");
+  auto third = offers_for_instance(hosts, 2);
+  ASSERT_EQ(third.size(), 3u) << "every offer stays a fallback";
+  EXPECT_EQ(third[0].id, "c");
+  EXPECT_EQ(third[1].id, "a");
+  EXPECT_EQ(offers_for_instance(hosts, 4).front().id, "b") << "more instances than hosts wrap around";
+
+  std::vector<providers::Offer> types{priced("gpu-x", 0.1), priced("gpu-y", 0.2)};
+  EXPECT_EQ(offers_for_instance(types, 1).front().id, "gpu-x") << "a GPU type can be rented many times";
 }
 
 }  // namespace

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <sqlite3.h>
+
 #include <cstdlib>
 
 #include "tests/support/files.hpp"
@@ -168,6 +170,70 @@ TEST(StateStore, RunStateNamesRoundTrip) {
                      RunState::interrupted, RunState::teardown_failed})
     EXPECT_EQ(run_state_from_string(to_string(state)), state);
   EXPECT_FALSE(run_state_from_string("exploded"));
+}
+
+TEST(StateStore, InstancesKeepTheirPriceAndCostUntilDestroyed) {
+  test::TempDir dir;
+  auto store = StateStore::open(dir / "state.db");
+  ASSERT_TRUE(store);
+  ASSERT_TRUE(store->create_run(sample_run("r", 1000)));
+  auto row = store->record_intended_instance("r", "vast", 0.36);
+  ASSERT_TRUE(row);
+  auto instances = store->list_instances("r");
+  ASSERT_TRUE(instances);
+  ASSERT_EQ(instances->size(), 1u);
+  InstanceRecord instance = instances->front();
+  EXPECT_DOUBLE_EQ(instance.price_per_hour, 0.36);
+  EXPECT_DOUBLE_EQ(instance_cost(instance, instance.created_at + 3600), 0.0) << "never created: nothing billed";
+  instance.provider_id = "42";
+  EXPECT_NEAR(instance_cost(instance, instance.created_at + 3600), 0.36, 1e-9);
+  instance.destroyed_at = instance.created_at + 1800;
+  EXPECT_NEAR(instance_cost(instance, instance.created_at + 3600), 0.18, 1e-9) << "billing ends when destroyed";
+}
+
+TEST(StateStore, OpensADatabaseOfTheFirstSchemaAndAddsPrices) {
+  test::TempDir dir;
+  const auto path = dir / "state.db";
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    const char* first_schema = R"sql(
+      CREATE TABLE schema_version (version INTEGER NOT NULL);
+      INSERT INTO schema_version VALUES (1);
+      CREATE TABLE runs (id TEXT PRIMARY KEY, name TEXT NOT NULL, manifest_path TEXT NOT NULL,
+        provider TEXT NOT NULL, output_dir TEXT NOT NULL, state TEXT NOT NULL,
+        jobs_total INTEGER NOT NULL DEFAULT 0, jobs_done INTEGER NOT NULL DEFAULT 0,
+        jobs_failed INTEGER NOT NULL DEFAULT 0, started_at INTEGER NOT NULL, finished_at INTEGER,
+        message TEXT NOT NULL DEFAULT '');
+      CREATE TABLE instances (id INTEGER PRIMARY KEY AUTOINCREMENT, run_id TEXT NOT NULL REFERENCES runs(id),
+        provider TEXT NOT NULL, provider_id TEXT NOT NULL DEFAULT '', state TEXT NOT NULL,
+        endpoint TEXT NOT NULL DEFAULT '', created_at INTEGER NOT NULL, destroyed_at INTEGER);
+      CREATE TABLE jobs (id TEXT PRIMARY KEY, run_id TEXT NOT NULL REFERENCES runs(id),
+        entry_index INTEGER NOT NULL, kind TEXT NOT NULL, input TEXT NOT NULL, state TEXT NOT NULL,
+        error TEXT NOT NULL DEFAULT '', outputs TEXT NOT NULL DEFAULT '[]', updated_at INTEGER NOT NULL);
+      INSERT INTO runs (id, name, manifest_path, provider, output_dir, state, started_at)
+        VALUES ('old', 'old', '/m.yaml', 'vast', '/out', 'succeeded', 1000);
+      INSERT INTO instances (run_id, provider, provider_id, state, created_at)
+        VALUES ('old', 'vast', '7', 'destroyed', 1000);
+    )sql";
+    ASSERT_EQ(sqlite3_exec(db, first_schema, nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+    sqlite3_close(db);
+  }
+  auto store = StateStore::open(path);
+  ASSERT_TRUE(store) << store.error().describe();
+  auto old = store->list_instances("old");
+  ASSERT_TRUE(old);
+  ASSERT_EQ(old->size(), 1u);
+  EXPECT_EQ(old->front().provider_id, "7");
+  EXPECT_DOUBLE_EQ(old->front().price_per_hour, 0.0) << "older records have no price";
+  ASSERT_TRUE(store->create_run(sample_run("new", 2000)));
+  ASSERT_TRUE(store->record_intended_instance("new", "fly", 0.05));
+  auto added = store->list_instances("new");
+  ASSERT_TRUE(added);
+  EXPECT_DOUBLE_EQ(added->front().price_per_hour, 0.05);
+  // Opening again does not migrate twice.
+  store = StateStore::open(path);
+  ASSERT_TRUE(store) << store.error().describe();
 }
 
 }  // namespace

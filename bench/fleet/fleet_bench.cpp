@@ -1,0 +1,518 @@
+// Runs the real `ferry run --yes` on a manifest with `instances: N` and N
+// small convert jobs (1 s WAVs) against fakecloud's Vast API, whose
+// instances are real ferry-agent processes, and prints:
+//   1. the controller's peak RSS (wait4's ru_maxrss; goal <= 150 MB),
+//   2. its peak thread count (/proc/PID/status every 20 ms; goal <= 32),
+//   3. orchestration time per job beyond the agent's own work (goal < 100 ms):
+//      per instance, from its agent first answering READY on /v1/health (seen
+//      by this program, which polls every agent) to the emulator stamping it
+//      destroyed in the ledger, minus the agent's own time for the jobs it ran
+//      (the convert engine timed in this process on the same input). It
+//      covers upload, submit, polling, fetching the outputs home and the
+//      destroy. The engine runs slower on a loaded machine than in the
+//      reference, so the figure is an upper bound of ferry's own share.
+//      The controller's CPU time per job is printed next to it.
+//   4. `ferry run --dry-run --json`'s expected cost against the ledger's
+//      total for the run, and that no instance is left billing.
+// Also the per-agent memory and the lowest MemAvailable seen during the run.
+//
+//   fleet_bench [--instances 200] [--boot-ms 300] [--poll 100ms]
+//               [--ferry BIN] [--agent BIN] [--fakecloud BIN] [--keep DIR]
+
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <numbers>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "agent/engines/engine.hpp"
+#include "bench/machine.hpp"
+#include "common/http_client.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using Clock = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+
+double unix_now() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+// A mono 16-bit PCM WAV of a 440 Hz tone.
+std::string wav_tone(double seconds, int rate = 16000) {
+  const auto frames = static_cast<std::uint32_t>(seconds * rate);
+  auto u32 = [](std::uint32_t v) {
+    return std::string{static_cast<char>(v), static_cast<char>(v >> 8), static_cast<char>(v >> 16),
+                       static_cast<char>(v >> 24)};
+  };
+  auto u16 = [](std::uint16_t v) { return std::string{static_cast<char>(v), static_cast<char>(v >> 8)}; };
+  std::string data;
+  data.reserve(frames * 2);
+  for (std::uint32_t i = 0; i < frames; ++i) {
+    auto sample = static_cast<std::int16_t>(8000 * std::sin(2 * std::numbers::pi * 440.0 * i / rate));
+    data += u16(static_cast<std::uint16_t>(sample));
+  }
+  return "RIFF" + u32(36 + static_cast<std::uint32_t>(data.size())) + "WAVEfmt " + u32(16) + u16(1) + u16(1) +
+         u32(rate) + u32(rate * 2) + u16(2) + u16(16) + "data" + u32(static_cast<std::uint32_t>(data.size())) + data;
+}
+
+void write_text(const fs::path& path, const std::string& text) {
+  std::ofstream(path, std::ios::binary) << text;
+}
+
+std::string read_text(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), {}};
+}
+
+// A "Key:   123 kB" line of a /proc status-like file, as a number.
+std::optional<long> proc_field(const fs::path& path, const std::string& key) {
+  std::ifstream in(path);
+  for (std::string line; std::getline(in, line);)
+    if (line.rfind(key + ":", 0) == 0) return std::atol(line.c_str() + key.size() + 1);
+  return std::nullopt;
+}
+
+// The children of `pid` (all its threads'), from /proc/PID/task/*/children.
+std::vector<pid_t> children_of(pid_t pid) {
+  std::vector<pid_t> children;
+  std::error_code error;
+  for (const auto& task : fs::directory_iterator(fs::path("/proc") / std::to_string(pid) / "task", error)) {
+    std::ifstream in(task.path() / "children");
+    for (pid_t child; in >> child;) children.push_back(child);
+  }
+  return children;
+}
+
+struct Spawned {
+  pid_t pid = -1;
+};
+
+// fork + exec with `env` added, stdout and stderr to files.
+Spawned spawn(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env,
+              const fs::path& out, const fs::path& err) {
+  std::fflush(nullptr);
+  pid_t pid = ::fork();
+  if (pid != 0) return {pid};
+  for (const auto& [name, value] : env) ::setenv(name.c_str(), value.c_str(), 1);
+  if (!std::freopen(out.c_str(), "w", stdout) || !std::freopen(err.c_str(), "w", stderr)) ::_exit(126);
+  std::vector<char*> args;
+  for (const auto& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
+  args.push_back(nullptr);
+  ::execv(args[0], args.data());
+  ::_exit(127);
+}
+
+std::optional<json> get_json(ferry::HttpClient& client, const std::string& url, const std::string& method = "GET",
+                             const std::string& body = {}) {
+  ferry::HttpRequest request;
+  request.method = method;
+  request.url = url;
+  request.body = body;
+  request.timeout = 10s;
+  auto response = client.send(request);
+  if (!response || response->status != 200) return std::nullopt;
+  json parsed = json::parse(response->body, nullptr, false);
+  if (parsed.is_discarded()) return std::nullopt;
+  return parsed;
+}
+
+// The agent's own work for one job: the convert engine on the same input,
+// the median of a few runs in this process.
+double reference_job_seconds(const fs::path& input, const fs::path& scratch) {
+  std::vector<double> times;
+  for (int i = 0; i < 7; ++i) {
+    fs::path out = scratch / ("ref-out-" + std::to_string(i));
+    fs::path tmp = scratch / ("ref-tmp-" + std::to_string(i));
+    fs::create_directories(out);
+    fs::create_directories(tmp);
+    ferry::config::ConvertParams params;
+    params.format = ferry::config::AudioFormat::flac;
+    ferry::agent::EngineContext context;
+    context.output_dir = out;
+    context.scratch_dir = tmp;
+    auto start = Clock::now();
+    auto outputs = ferry::agent::run_convert(params, {{input, input.filename().string()}}, context);
+    times.push_back(std::chrono::duration<double>(Clock::now() - start).count());
+    if (!outputs) {
+      std::fprintf(stderr, "fleet_bench: the reference convert failed: %s\n", outputs.error().message.c_str());
+      return -1;
+    }
+  }
+  std::sort(times.begin(), times.end());
+  return times[times.size() / 2];
+}
+
+// N Vast offers shaped like the emulator's first built-in row, each on its
+// own machine at the same price.
+json vast_offers(const json& template_row, int count) {
+  json rows = json::array();
+  for (int i = 0; i < count; ++i) {
+    json row = template_row;
+    row["id"] = 50000 + i;
+    row["ask_contract_id"] = 50000 + i;
+    row["machine_id"] = 60000 + i;
+    row["host_id"] = 70000 + i;
+    row["rented"] = false;
+    rows.push_back(row);
+  }
+  return rows;
+}
+
+// Finds `key` anywhere in `value` (the dry run nests its estimate).
+std::optional<json> find_key(const json& value, const std::string& key) {
+  if (value.is_object()) {
+    if (value.contains(key)) return value.at(key);
+    for (const auto& [name, child] : value.items())
+      if (auto found = find_key(child, key)) return found;
+  } else if (value.is_array()) {
+    for (const auto& child : value)
+      if (auto found = find_key(child, key)) return found;
+  }
+  return std::nullopt;
+}
+
+// Samples, while `ferry run` runs: the controller's threads (every 20 ms),
+// the agents' total RSS and the machine's MemAvailable (every 500 ms).
+struct Sampler {
+  std::atomic<bool> stop{false};
+  long peak_threads = 0;
+  long peak_agents = 0;
+  long peak_agents_rss_kb = 0;  ///< their summed VmRSS at that moment
+  long max_agent_rss_kb = 0;
+  long peak_agents_anon_kb = 0;  ///< their summed RssAnon (private memory) at that moment
+  long min_available_kb = -1;
+
+  void run(pid_t ferry, pid_t fakecloud) {
+    auto next_memory = Clock::now();
+    while (!stop) {
+      if (auto threads = proc_field(fs::path("/proc") / std::to_string(ferry) / "status", "Threads"))
+        peak_threads = std::max(peak_threads, *threads);
+      if (Clock::now() >= next_memory) {
+        next_memory += 500ms;
+        long sum = 0, anon = 0, count = 0;
+        for (pid_t agent : children_of(fakecloud)) {
+          auto rss = proc_field(fs::path("/proc") / std::to_string(agent) / "status", "VmRSS");
+          if (!rss) continue;
+          sum += *rss;
+          anon += proc_field(fs::path("/proc") / std::to_string(agent) / "status", "RssAnon").value_or(0);
+          ++count;
+          max_agent_rss_kb = std::max(max_agent_rss_kb, *rss);
+        }
+        if (count > peak_agents || (count == peak_agents && sum > peak_agents_rss_kb)) {
+          peak_agents = count;
+          peak_agents_rss_kb = sum;
+          peak_agents_anon_kb = anon;
+        }
+        if (auto available = proc_field("/proc/meminfo", "MemAvailable"))
+          min_available_kb = min_available_kb < 0 ? *available : std::min(min_available_kb, *available);
+      }
+      std::this_thread::sleep_for(20ms);
+    }
+  }
+};
+
+// Watches the ledger for new instances, asks the emulator for each one's
+// agent port and polls the agent's /v1/health until it answers READY (or
+// BUSY): the moment ferry could start using it. One thread, sweeping all.
+struct ReadyWatcher {
+  std::atomic<bool> stop{false};
+  std::mutex mutex;
+  std::map<std::string, double> ready_at;  ///< ledger id -> unix seconds
+  double sweep_seconds_max = 0;
+
+  void run(const std::string& base) {
+    ferry::HttpClient control;
+    std::map<std::string, std::optional<int>> pending;  // id -> agent port once known
+    std::map<int, std::unique_ptr<ferry::HttpClient>> agents;
+    while (!stop) {
+      auto sweep_start = Clock::now();
+      if (auto ledger = get_json(control, base + "/_fake/ledger")) {
+        for (const auto& row : (*ledger)["instances"]) {
+          std::string id = row["id"];
+          std::lock_guard lock(mutex);
+          if (!ready_at.count(id) && !pending.count(id) && row["destroyed_at"].is_null()) pending[id] = std::nullopt;
+        }
+      }
+      for (auto it = pending.begin(); it != pending.end();) {
+        auto& [id, port] = *it;
+        if (!port) {
+          auto instance = get_json(control, base + "/_fake/instances/" + id);
+          if (instance && (*instance)["agent_port"].is_number_integer()) port = (*instance)["agent_port"].get<int>();
+        }
+        bool ready = false;
+        if (port) {
+          auto& client = agents[*port];
+          if (!client) client = std::make_unique<ferry::HttpClient>();
+          ferry::HttpRequest request;
+          request.url = "http://127.0.0.1:" + std::to_string(*port) + "/v1/health";
+          request.timeout = 2s;
+          auto response = client->send(request);
+          if (response && response->status == 200) {
+            json health = json::parse(response->body, nullptr, false);
+            ready = health.is_object() && (health.value("status", "") == "READY" || health.value("status", "") == "BUSY");
+          }
+        }
+        if (ready) {
+          std::lock_guard lock(mutex);
+          ready_at[id] = unix_now();
+          agents.erase(*port);
+          it = pending.erase(it);
+        } else {
+          ++it;
+        }
+      }
+      sweep_seconds_max = std::max(sweep_seconds_max, std::chrono::duration<double>(Clock::now() - sweep_start).count());
+      std::this_thread::sleep_for(20ms);
+    }
+  }
+};
+
+struct Stats {
+  double median = 0, mean = 0, p90 = 0, max = 0;
+};
+
+Stats stats_of(std::vector<double> values) {
+  Stats stats;
+  if (values.empty()) return stats;
+  std::sort(values.begin(), values.end());
+  stats.median = values[values.size() / 2];
+  stats.p90 = values[std::min(values.size() - 1, values.size() * 9 / 10)];
+  stats.max = values.back();
+  for (double v : values) stats.mean += v;
+  stats.mean /= static_cast<double>(values.size());
+  return stats;
+}
+
+// Kills what is left of a child and reaps it.
+void kill_and_reap(pid_t pid, int signal_number) {
+  if (pid <= 0) return;
+  ::kill(pid, signal_number);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"ferry run with many instances on fakecloud"};
+  int instances = 200;
+  int boot_ms = 300;
+  std::string poll = "100ms";
+  std::string ferry_bin = FERRY_BIN, agent_bin = FERRY_AGENT_BIN, fakecloud_bin = FAKECLOUD_BIN;
+  std::string keep_dir;
+  app.add_option("--instances", instances, "Instances, and as many 1 s convert jobs")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 256));
+  app.add_option("--boot-ms", boot_ms, "The emulator's create-to-running time")->capture_default_str();
+  app.add_option("--poll", poll, "FERRY_POLL_INTERVAL for the run")->capture_default_str();
+  app.add_option("--ferry", ferry_bin, "The ferry binary")->capture_default_str();
+  app.add_option("--agent", agent_bin, "The ferry-agent binary")->capture_default_str();
+  app.add_option("--fakecloud", fakecloud_bin, "The fakecloud binary")->capture_default_str();
+  app.add_option("--keep", keep_dir, "Work in this folder and keep it (default: a temporary one, removed)");
+  CLI11_PARSE(app, argc, argv);
+  for (const auto& bin : {ferry_bin, agent_bin, fakecloud_bin})
+    if (::access(bin.c_str(), X_OK) != 0) {
+      std::fprintf(stderr, "fleet_bench: %s is not an executable; build it or pass its path\n", bin.c_str());
+      return 2;
+    }
+  ::signal(SIGPIPE, SIG_IGN);
+  ferry::http_global_init();
+
+  fs::path dir;
+  if (keep_dir.empty()) {
+    std::string pattern = (fs::temp_directory_path() / "fleet-bench-XXXXXX").string();
+    if (!::mkdtemp(pattern.data())) {
+      std::perror("fleet_bench: cannot create a work folder");
+      return 1;
+    }
+    dir = pattern;
+  } else {
+    dir = fs::absolute(keep_dir);
+    fs::create_directories(dir);
+  }
+  fs::create_directories(dir / "inputs");
+  const std::string tone = wav_tone(1.0);
+  for (int i = 0; i < instances; ++i) {
+    char name[32];
+    std::snprintf(name, sizeof name, "in_%03d.wav", i);
+    write_text(dir / "inputs" / name, tone);
+  }
+  std::printf("fleet_bench: %d instances, %d convert jobs (1 s mono 16 kHz WAV -> FLAC), provider vast on fakecloud\n",
+              instances, instances);
+  std::printf("machine: %s; load average at start: %s", ferry::bench::machine_description().c_str(),
+              read_text("/proc/loadavg").c_str());
+
+  const double job_seconds = reference_job_seconds(dir / "inputs" / "in_000.wav", dir);
+  if (job_seconds < 0) return 1;
+
+  // The emulator, with N offers so that every instance has its own machine.
+  Spawned fakecloud = spawn({fakecloud_bin, "--agent-bin", agent_bin, "--port-file", (dir / "port").string()}, {},
+                            dir / "fakecloud.out", dir / "fakecloud.log");
+  std::string port;
+  for (auto deadline = Clock::now() + 10s; Clock::now() < deadline && port.empty(); std::this_thread::sleep_for(50ms))
+    port = read_text(dir / "port");
+  if (port.empty()) {
+    std::fprintf(stderr, "fleet_bench: fakecloud did not start: %s\n", read_text(dir / "fakecloud.log").c_str());
+    kill_and_reap(fakecloud.pid, SIGKILL);
+    return 1;
+  }
+  const std::string base = "http://127.0.0.1:" + std::to_string(std::atoi(port.c_str()));
+  ferry::HttpClient control;
+  auto catalogue = get_json(control, base + "/_fake/offers");
+  bool configured = catalogue && !(*catalogue)["vast"].empty() &&
+                    get_json(control, base + "/_fake/offers", "PUT",
+                             json{{"vast", vast_offers((*catalogue)["vast"][0], instances)}}.dump()) &&
+                    get_json(control, base + "/_fake/faults", "POST", json{{"boot_ms", boot_ms}}.dump());
+  if (!configured) {
+    std::fprintf(stderr, "fleet_bench: could not set fakecloud's offers and boot time\n");
+    kill_and_reap(fakecloud.pid, SIGTERM);
+    return 1;
+  }
+
+  write_text(dir / "fleet.yaml", "name: fleet\nprovider: vast\nimage: ghcr.io/example/ferry-agent:cpu\n"
+                                 "output: ./results\nresources:\n  gpu: {count: 1}\ninstances: " +
+                                     std::to_string(instances) +
+                                     "\njobs:\n  - convert: {inputs: ['inputs/*.wav'], format: flac}\n");
+  const std::map<std::string, std::string> env = {{"FERRY_VAST_API_URL", base},
+                                                  {"VAST_API_KEY", "fleet-bench-key"},
+                                                  {"XDG_STATE_HOME", (dir / "state").string()},
+                                                  {"NO_COLOR", "1"},
+                                                  {"FERRY_POLL_INTERVAL", poll},
+                                                  // Hundreds of agents start at once on a few cores.
+                                                  {"FERRY_START_TIMEOUT", "600s"},
+                                                  {"FERRY_DESTROY_TIMEOUT", "60s"}};
+  const std::string manifest = (dir / "fleet.yaml").string();
+
+  // The dry run's estimate for the same manifest.
+  Spawned dry = spawn({ferry_bin, "run", manifest, "--dry-run", "--json"}, env, dir / "dry.out", dir / "dry.err");
+  int dry_status = 0;
+  ::waitpid(dry.pid, &dry_status, 0);
+  json dry_json = json::parse(read_text(dir / "dry.out"), nullptr, false);
+  auto expected_cost = find_key(dry_json, "expected_cost");
+  auto startup_seconds = find_key(dry_json, "startup_seconds");
+  if (!expected_cost || !expected_cost->is_number())
+    std::fprintf(stderr, "fleet_bench: the dry run gave no expected_cost (exit %d): %s\n", WEXITSTATUS(dry_status),
+                 read_text(dir / "dry.err").c_str());
+
+  // The run itself, sampled from outside.
+  ReadyWatcher watcher;
+  std::thread watching([&] { watcher.run(base); });
+  const auto run_start = Clock::now();
+  Spawned run = spawn({ferry_bin, "run", manifest, "--yes", "--json"}, env, dir / "run.out", dir / "run.err");
+  Sampler sampler;
+  std::thread sampling([&] { sampler.run(run.pid, fakecloud.pid); });
+  int run_status = 0;
+  rusage usage{};
+  ::wait4(run.pid, &run_status, 0, &usage);
+  const double wall = std::chrono::duration<double>(Clock::now() - run_start).count();
+  sampler.stop = true;
+  watcher.stop = true;
+  sampling.join();
+  watching.join();
+
+  json summary = json::parse(read_text(dir / "run.out"), nullptr, false);
+  auto ledger = get_json(control, base + "/_fake/ledger");
+  kill_and_reap(fakecloud.pid, SIGTERM);
+
+  const int exit_code = WIFEXITED(run_status) ? WEXITSTATUS(run_status) : 128 + WTERMSIG(run_status);
+  int jobs_ok = 0, jobs_total = 0;
+  if (summary.is_object())
+    for (const auto& job : summary["jobs"]) {
+      ++jobs_total;
+      if (job["state"] == "succeeded") ++jobs_ok;
+    }
+  std::printf("\nferry run: exit %d, state %s, %d of %d jobs succeeded, wall %.2f s\n", exit_code,
+              summary.is_object() ? summary.value("state", "?").c_str() : "(no JSON summary)", jobs_ok, jobs_total, wall);
+  if (exit_code != 0) std::printf("  its stderr ends: %s\n", read_text(dir / "run.err").substr(0, 2000).c_str());
+
+  const double rss_mb = static_cast<double>(usage.ru_maxrss) / 1024.0;
+  std::printf("1. controller peak RSS: %.1f MB (goal <= 150 MB): %s\n", rss_mb, rss_mb <= 150 ? "met" : "NOT met");
+  std::printf("2. controller peak threads: %ld (goal <= 32): %s\n", sampler.peak_threads,
+              sampler.peak_threads <= 32 ? "met" : "NOT met");
+
+  // Per instance: READY seen -> destroyed in the ledger, less the agent's work.
+  std::vector<double> orchestration, lifetimes, ready_delays;
+  std::size_t live = 0, destroyed = 0;
+  double ledger_total = 0;
+  if (ledger) {
+    ledger_total = (*ledger)["total_cost"].get<double>();
+    std::lock_guard lock(watcher.mutex);
+    const double jobs_per_instance = static_cast<double>(instances) / std::max<std::size_t>(1, (*ledger)["instances"].size());
+    for (const auto& row : (*ledger)["instances"]) {
+      if (row["destroyed_at"].is_null()) {
+        ++live;
+        continue;
+      }
+      ++destroyed;
+      const double created = row["created_at"], gone = row["destroyed_at"];
+      lifetimes.push_back(gone - created);
+      auto ready = watcher.ready_at.find(row["id"].get<std::string>());
+      if (ready == watcher.ready_at.end()) continue;
+      ready_delays.push_back(ready->second - created);
+      orchestration.push_back(gone - ready->second - jobs_per_instance * job_seconds);
+    }
+  }
+  const double cpu = static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+                     static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
+  Stats over = stats_of(orchestration), life = stats_of(lifetimes), boot = stats_of(ready_delays);
+  std::printf("3. orchestration per job beyond the agent's work (READY seen -> destroyed, minus the agent's job time):\n");
+  std::printf("   median %.0f ms, mean %.0f ms, p90 %.0f ms, max %.0f ms over %zu instances (goal < 100 ms): %s\n",
+              over.median * 1e3, over.mean * 1e3, over.p90 * 1e3, over.max * 1e3, orchestration.size(),
+              !orchestration.empty() && over.median < 0.1 ? "met (median)" : "NOT met (median)");
+  std::printf("   parts: agent's own job time %.1f ms (convert engine, median of 7 in-process runs, unloaded);\n"
+              "          create -> READY seen: median %.2f s, max %.2f s (emulated boot %d ms + agent start-up under\n"
+              "          %d-way contention); instance lifetime create -> destroyed: median %.2f s, max %.2f s;\n"
+              "          READY detection resolution: one sweep of all agents took up to %.0f ms, +20 ms pause\n",
+              job_seconds * 1e3, boot.median, boot.max, boot_ms, instances, life.median, life.max,
+              watcher.sweep_seconds_max * 1e3);
+  std::printf("   controller CPU (user+sys) %.2f s in all, %.1f ms per job\n", cpu,
+              cpu * 1e3 / std::max(1, instances));
+
+  const double estimate = expected_cost && expected_cost->is_number() ? expected_cost->get<double>() : 0;
+  std::printf("4. dry-run estimate $%.6f vs ledger total $%.6f: ratio estimate/ledger %.2f (goal within 5 %%): %s\n",
+              estimate, ledger_total, ledger_total > 0 ? estimate / ledger_total : 0.0,
+              ledger_total > 0 && std::abs(estimate / ledger_total - 1) <= 0.05 ? "met" : "NOT met");
+  if (startup_seconds)
+    std::printf("   the estimate allows %.0f s start-up per instance; the emulator's instances lived %.2f s (median)\n",
+                startup_seconds->get<double>(), life.median);
+  std::printf("   ledger: %zu instances created, %zu destroyed, %zu live at the end%s\n", destroyed + live, destroyed,
+              live, live == 0 ? " (nothing left billing)" : " (LEFT BILLING)");
+  std::printf("agents: peak %ld at once, %.0f MB RSS together (%.0f MB of it anonymous; largest single agent %.1f MB);"
+              " lowest MemAvailable %.0f MB\n",
+              sampler.peak_agents, static_cast<double>(sampler.peak_agents_rss_kb) / 1024.0,
+              static_cast<double>(sampler.peak_agents_anon_kb) / 1024.0,
+              static_cast<double>(sampler.max_agent_rss_kb) / 1024.0,
+              static_cast<double>(sampler.min_available_kb) / 1024.0);
+  std::printf("load average at the end: %s", read_text("/proc/loadavg").c_str());
+
+  if (keep_dir.empty()) {
+    std::error_code ignored;
+    fs::remove_all(dir, ignored);
+  } else {
+    std::printf("work folder kept: %s\n", dir.c_str());
+  }
+  return exit_code == 0 && live == 0 ? 0 : 1;
+}
