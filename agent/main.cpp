@@ -24,6 +24,7 @@
 #include "agent/http/server.hpp"
 #include "agent/jobs/job_manager.hpp"
 #if FERRY_HAVE_TORCH
+#include "agent/generation_cli.hpp"
 #include "agent/separation_cli.hpp"
 #endif
 #include "agent/loop_command.hpp"
@@ -251,10 +252,12 @@ int main(int argc, char** argv) {
 
 #if FERRY_HAVE_TORCH
   ferry::agent::cli::SeparationCommands separation_commands(app);
+  ferry::agent::cli::GenerationCommand generation_command(app);
 #endif
   CLI11_PARSE(app, argc, argv);
 #if FERRY_HAVE_TORCH
   if (auto status = separation_commands.run()) return *status;
+  if (auto status = generation_command.run()) return *status;
 #endif
   if (serve_command->parsed()) return serve(flags);
   if (loop_command_line->parsed()) return ferry::agent::run_loop_command(loop_flags);

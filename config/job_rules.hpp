@@ -16,9 +16,9 @@
 namespace ferry::config::rules {
 
 /// Job kinds this build runs.
-inline constexpr std::array<std::string_view, 3> kAvailableJobKinds{"convert", "loop", "separate"};
+inline constexpr std::array<std::string_view, 4> kAvailableJobKinds{"convert", "loop", "separate", "generate"};
 /// Job kinds that are designed but not in this build yet.
-inline constexpr std::array<std::string_view, 1> kPlannedJobKinds{"generate"};
+inline constexpr std::array<std::string_view, 0> kPlannedJobKinds{};
 
 /// Why `kind` cannot be run (no field path in the message): unknown kinds are
 /// invalid_argument with a suggestion, planned ones unsupported. None when it can.

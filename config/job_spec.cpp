@@ -4,9 +4,11 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <limits>
 #include <nlohmann/json.hpp>
 
+#include "config/generate_rules.hpp"
 #include "config/job_rules.hpp"
 #include "config/suggest.hpp"
 #include "config/try.hpp"
@@ -48,6 +50,30 @@ constexpr rules::SeparateFieldNames kSeparateNames{
     .shifts = "shifts",
     .overlap = "overlap",
     .batch = "batch",
+};
+// The older music API's names (prompt, audio_duration, infer_step,
+// guidance_scale) sit beside ferry's own.
+constexpr std::array<std::string_view, 19> kGenerateFields{
+    "caption",  "prompt", "lyrics",         "instrumental", "language",     "duration_s", "audio_duration",
+    "seed",     "bpm",    "key",            "time_signature", "batch",      "shift",      "sampler",
+    "format",   "bitrate_kbps", "name",     "infer_step",   "guidance_scale"};
+constexpr rules::GenerateFieldNames kGenerateNames{
+    .caption = "caption",
+    .lyrics = "lyrics",
+    .instrumental = "instrumental",
+    .language = "language",
+    .duration = "duration_s",
+    .bpm = "bpm",
+    .key = "key",
+    .time_signature = "time_signature",
+    .batch = "batch",
+    .shift = "shift",
+    .sampler = "sampler",
+    .format = "format",
+    .bitrate = "bitrate_kbps",
+    .name = "name",
+    .infer_steps = "infer_step",
+    .guidance_scale = "guidance_scale",
 };
 constexpr rules::ConvertFieldNames kConvertNames{
     .format = "format",
@@ -341,6 +367,94 @@ Result<SeparateParams> read_separate_params(const json& value, std::string_view 
   return params;
 }
 
+// A field that may be spelt two ways (ferry's name, the older API's); both at
+// once is an error naming them.
+Result<const json*> find_either(const json& object, std::string_view path, std::string_view name,
+                                std::string_view alias) {
+  const json* first = find_field(object, name);
+  const json* second = find_field(object, alias);
+  if (first && second)
+    return fail(error_at(child_path(path, alias), fmt::format("give {} or its older name {}, not both", name, alias)));
+  return first ? first : second;
+}
+
+Result<GenerateParams> read_generate_params(const json& value, std::string_view path) {
+  FERRY_TRY(check_object(value, path, kGenerateFields));
+  GenerateParams params;
+  FERRY_ASSIGN(const json* caption, find_either(value, path, "caption", "prompt"));
+  if (!caption) return fail(error_at(child_path(path, "caption"), "missing; describe the music to make"));
+  FERRY_ASSIGN(params.caption, read_string(*caption, child_path(path, "caption")));
+  if (const json* field = find_field(value, "lyrics")) {
+    FERRY_ASSIGN(params.lyrics, read_string(*field, child_path(path, "lyrics")));
+  }
+  if (const json* field = find_field(value, "instrumental")) {
+    FERRY_ASSIGN(params.instrumental, read_bool(*field, child_path(path, "instrumental")));
+  }
+  if (const json* field = find_field(value, "language")) {
+    FERRY_ASSIGN(params.language, read_string(*field, child_path(path, "language")));
+  }
+  FERRY_ASSIGN(const json* duration, find_either(value, path, "duration_s", "audio_duration"));
+  if (!duration) return fail(error_at(child_path(path, "duration_s"), "missing; give the song's length in seconds"));
+  FERRY_ASSIGN(params.duration_s, read_number(*duration, child_path(path, "duration_s")));
+  if (const json* field = find_field(value, "seed")) {
+    if (!field->is_number_integer() || (!field->is_number_unsigned() && field->get<std::int64_t>() < 0))
+      return fail(wrong_type(child_path(path, "seed"), "a non-negative integer", *field));
+    params.seed = field->get<std::uint64_t>();
+  }
+  if (const json* field = find_field(value, "bpm")) {
+    FERRY_ASSIGN(params.bpm, read_int(*field, child_path(path, "bpm")));
+  }
+  if (const json* field = find_field(value, "key")) {
+    FERRY_ASSIGN(params.key, read_string(*field, child_path(path, "key")));
+  }
+  if (const json* field = find_field(value, "time_signature")) {
+    FERRY_ASSIGN(params.time_signature, read_int(*field, child_path(path, "time_signature")));
+  }
+  if (const json* field = find_field(value, "batch")) {
+    FERRY_ASSIGN(params.batch, read_int(*field, child_path(path, "batch")));
+  }
+  if (const json* field = find_field(value, "shift")) {
+    FERRY_ASSIGN(params.shift, read_int(*field, child_path(path, "shift")));
+  }
+  if (const json* field = find_field(value, "sampler")) {
+    FERRY_ASSIGN(params.sampler, read_string(*field, child_path(path, "sampler")));
+  }
+  if (const json* field = find_field(value, "format")) {
+    FERRY_ASSIGN(params.format, read_format(*field, child_path(path, "format")));
+  }
+  if (const json* field = find_field(value, "bitrate_kbps")) {
+    FERRY_ASSIGN(params.bitrate_kbps, read_int(*field, child_path(path, "bitrate_kbps")));
+  }
+  if (const json* field = find_field(value, "name")) {
+    FERRY_ASSIGN(params.name, read_string(*field, child_path(path, "name")));
+  }
+  if (const json* field = find_field(value, "infer_step")) {
+    FERRY_ASSIGN(params.infer_steps, read_int(*field, child_path(path, "infer_step")));
+  }
+  if (const json* field = find_field(value, "guidance_scale")) {
+    FERRY_ASSIGN(params.guidance_scale, read_number(*field, child_path(path, "guidance_scale")));
+  }
+  if (auto problem = rules::find_generate_problem(params, kGenerateNames))
+    return fail(error_at(child_path(path, rules::field_name(problem->field, kGenerateNames)), problem->message));
+  return params;
+}
+
+json generate_params_to_json(const GenerateParams& params) {
+  json out = {{"caption", params.caption},   {"instrumental", params.instrumental}, {"language", params.language},
+              {"duration_s", params.duration_s}, {"batch", params.batch},           {"shift", params.shift},
+              {"sampler", params.sampler},   {"format", to_string(params.format)}};
+  if (!params.lyrics.empty()) out["lyrics"] = params.lyrics;
+  if (params.seed) out["seed"] = *params.seed;
+  if (params.bpm) out["bpm"] = *params.bpm;
+  if (!params.key.empty()) out["key"] = params.key;
+  if (params.time_signature) out["time_signature"] = *params.time_signature;
+  if (params.bitrate_kbps) out["bitrate_kbps"] = *params.bitrate_kbps;
+  if (!params.name.empty()) out["name"] = params.name;
+  if (params.infer_steps) out["infer_step"] = *params.infer_steps;
+  if (params.guidance_scale) out["guidance_scale"] = *params.guidance_scale;
+  return out;
+}
+
 json separate_params_to_json(const SeparateParams& params) {
   json out = {{"format", to_string(params.format)},
               {"mono", params.mono},
@@ -406,8 +520,31 @@ std::string_view job_kind(const JobParams& params) {
     std::string_view operator()(const ConvertParams&) const { return "convert"; }
     std::string_view operator()(const LoopParams&) const { return "loop"; }
     std::string_view operator()(const SeparateParams&) const { return "separate"; }
+    std::string_view operator()(const GenerateParams&) const { return "generate"; }
   };
   return std::visit(KindName{}, params);
+}
+
+bool takes_no_inputs(const JobParams& params) { return std::holds_alternative<GenerateParams>(params); }
+
+std::string generate_output_stem(const GenerateParams& params) {
+  if (!params.name.empty()) return params.name;
+  constexpr std::size_t kMaxStem = 40;
+  std::string stem;
+  bool gap = false;
+  for (char c : params.caption) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (std::isalnum(byte) && byte < 0x80) {
+      if (gap && !stem.empty()) stem += '-';
+      gap = false;
+      if (stem.size() >= kMaxStem) break;
+      stem += static_cast<char>(std::tolower(byte));
+    } else {
+      gap = true;
+    }
+  }
+  while (!stem.empty() && stem.back() == '-') stem.pop_back();
+  return stem.empty() ? "song" : stem;
 }
 
 Result<JobSpec> job_spec_from_json(const json& value) {
@@ -419,9 +556,17 @@ Result<JobSpec> job_spec_from_json(const json& value) {
   if (auto problem = rules::job_kind_problem(kind)) return fail(error_at("kind", problem->message, problem->code));
 
   JobSpec spec;
+  static const json kNoParams = json::object();
+  const json* params = find_field(value, "params");
+  if (kind == "generate") {
+    const json* inputs = find_field(value, "inputs");
+    if (inputs && !(inputs->is_array() && inputs->empty()))
+      return fail(error_at("inputs", "a generate job takes no inputs; leave inputs out or empty"));
+    FERRY_ASSIGN(spec.params, read_generate_params(params ? *params : kNoParams, "params"));
+    return spec;
+  }
   FERRY_ASSIGN(spec.inputs, read_inputs(find_field(value, "inputs")));
   // Each kind that passes job_kind_problem has a branch here.
-  const json* params = find_field(value, "params");
   if (kind == "loop") {
     if (spec.inputs.size() != 1)
       return fail(error_at("inputs", fmt::format("a loop job takes exactly one input, got {}; submit one loop job per "
@@ -430,7 +575,6 @@ Result<JobSpec> job_spec_from_json(const json& value) {
     FERRY_ASSIGN(spec.params, read_loop_params(params, "params"));
     return spec;
   }
-  static const json kNoParams = json::object();
   if (kind == "separate") {
     FERRY_ASSIGN(spec.params, read_separate_params(params ? *params : kNoParams, "params"));
     return spec;
@@ -454,6 +598,7 @@ json job_spec_to_json(const JobSpec& spec) {
     json operator()(const ConvertParams& params) const { return convert_params_to_json(params); }
     json operator()(const LoopParams& params) const { return loop_params_to_json(params); }
     json operator()(const SeparateParams& params) const { return separate_params_to_json(params); }
+    json operator()(const GenerateParams& params) const { return generate_params_to_json(params); }
   };
   return json{{"kind", job_kind(spec.params)},
               {"inputs", std::move(inputs)},

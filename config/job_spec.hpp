@@ -13,6 +13,13 @@
 //   {"kind": "separate", "inputs": [{"upload": "<sha256>", "name": "song.mp3"}],
 //    "params": {"model": "htdemucs_ft", "stems": ["vocals", "instrumental"],
 //               "format": "mp3", "mono": false, "shifts": 1, "overlap": 0.25}}
+//   {"kind": "generate", "inputs": [],
+//    "params": {"caption": "warm lo-fi piano", "lyrics": "[Verse 1]\n...", "language": "en",
+//               "duration_s": 180, "seed": 42, "bpm": 84, "key": "F minor",
+//               "time_signature": 4, "batch": 1, "format": "mp3", "name": "piano"}}
+//   The older music API's names are read too: prompt (caption),
+//   audio_duration (duration_s), infer_step and guidance_scale (kept, and
+//   reported as ignored: turbo always takes 8 steps without guidance).
 
 #include <cstddef>
 #include <cstdint>
@@ -88,12 +95,34 @@ struct SeparateParams {
   bool operator==(const SeparateParams&) const = default;
 };
 
+/// `generate`: text to music with ACE-Step 1.5 turbo. Takes no inputs.
+struct GenerateParams {
+  std::string caption;                ///< what the music sounds like; required
+  std::string lyrics;                 ///< section-tagged lyrics ("[Verse 1]\n..."); "" for none
+  bool instrumental = false;          ///< no vocals (the lyric "[Instrumental]"); excludes lyrics
+  std::string language = "unknown";   ///< vocal language code ("en", "zh", ...) or "unknown"
+  double duration_s = 0;              ///< length of each song; required
+  std::optional<std::uint64_t> seed;  ///< noise seed; the agent draws and reports one when unset
+  std::optional<int> bpm;
+  std::string key;                    ///< "F# minor", "Bb major"; "" unset
+  std::optional<int> time_signature;  ///< beats per bar: 2, 3, 4 or 6
+  int batch = 1;                      ///< songs to make, from seeds seed, seed+1, ...
+  int shift = 3;                      ///< turbo timestep schedule (1, 2 or 3)
+  std::string sampler = "ode";        ///< "ode" (Euler) or "sde" (stochastic)
+  AudioFormat format = AudioFormat::wav;
+  std::optional<int> bitrate_kbps;    ///< MP3 only
+  std::string name;                   ///< output file stem; "" derives one from the caption
+  std::optional<int> infer_steps;     ///< older API; ignored by turbo
+  std::optional<double> guidance_scale;  ///< older API; ignored by turbo
+  bool operator==(const GenerateParams&) const = default;
+};
+
 /// The model a separate job uses when it names none.
 inline constexpr const char* kDefaultSeparationModel = "htdemucs";
 
 /// The parameters of each job kind; the kind name is derived from the
-/// alternative held. Later kinds (generate) are added here.
-using JobParams = std::variant<ConvertParams, LoopParams, SeparateParams>;
+/// alternative held.
+using JobParams = std::variant<ConvertParams, LoopParams, SeparateParams, GenerateParams>;
 
 struct JobSpec {
   std::vector<InputRef> inputs;
@@ -103,6 +132,13 @@ struct JobSpec {
 
 /// "convert", "loop", ...
 std::string_view job_kind(const JobParams& params);
+/// True for kinds that make audio from nothing (generate): no inputs.
+bool takes_no_inputs(const JobParams& params);
+/// The file stem of a generate job's outputs: its `name`, or else the
+/// caption's first words in lowercase ASCII joined by '-' ("warm-lo-fi-piano"),
+/// or "song" when nothing of the caption is ASCII. Shared so the controller
+/// knows the names the agent will give.
+std::string generate_output_stem(const GenerateParams& params);
 
 /// Validates and converts the agent's JSON; errors are invalid_argument (an
 /// unbuilt job kind: unsupported), their message starts with the offending

@@ -10,6 +10,7 @@
 #include <system_error>
 
 #include "common/files.hpp"
+#include "config/generate_rules.hpp"
 #include "config/job_rules.hpp"
 #include "config/suggest.hpp"
 #include "config/try.hpp"
@@ -25,7 +26,7 @@ using yaml::Map;
 // Manifests list inputs by path or glob; anything this large is a mistake
 // (a pasted file) and would only slow the YAML parser down.
 constexpr std::uintmax_t kMaxManifestBytes = 1u << 20;
-constexpr int kMaxInstances = 64;
+constexpr int kMaxInstances = 256;
 
 constexpr std::array<std::string_view, 10> kTopKeys{"name",         "provider",     "instances", "resources", "image",
                                                     "idle_timeout", "max_duration", "budget",    "output",    "jobs"};
@@ -67,6 +68,31 @@ constexpr rules::SeparateFieldNames kSeparateNames{
     .shifts = "shifts",
     .overlap = "overlap",
     .batch = "batch",
+};
+
+// The older music API's names (prompt, audio_duration in seconds,
+// infer_step, guidance_scale) are read beside ferry's own.
+constexpr std::array<std::string_view, 19> kGenerateKeys{
+    "caption", "prompt",         "lyrics", "instrumental", "language", "duration",   "audio_duration",
+    "seed",    "bpm",            "key",    "time_signature", "batch",  "shift",      "sampler",
+    "format",  "bitrate",        "name",   "infer_step",   "guidance_scale"};
+constexpr rules::GenerateFieldNames kGenerateNames{
+    .caption = "caption",
+    .lyrics = "lyrics",
+    .instrumental = "instrumental",
+    .language = "language",
+    .duration = "duration",
+    .bpm = "bpm",
+    .key = "key",
+    .time_signature = "time_signature",
+    .batch = "batch",
+    .shift = "shift",
+    .sampler = "sampler",
+    .format = "format",
+    .bitrate = "bitrate",
+    .name = "name",
+    .infer_steps = "infer_step",
+    .guidance_scale = "guidance_scale",
 };
 
 constexpr std::string_view kSizeWhat = "a size like 40GB or 16GiB";
@@ -386,6 +412,92 @@ Result<SeparateParams> read_separate(const Field& field, std::vector<InputSource
   return params;
 }
 
+// One of two spellings of a field (ferry's, the older API's), or none; both
+// is an error at the second.
+Result<std::optional<Field>> either(const Map& map, std::string_view name, std::string_view alias) {
+  auto first = map.get(name);
+  auto second = map.get(alias);
+  if (first && second) return fail(second->error(fmt::format("give {} or its older name {}, not both", name, alias)));
+  return first ? first : second;
+}
+
+// `- generate: {caption: "warm lo-fi piano", duration: 3m, seed: 42, format: mp3}`
+Result<GenerateParams> read_generate(const Field& field) {
+  FERRY_ASSIGN(auto map, field.map(kGenerateKeys));
+  GenerateParams params;
+  FERRY_ASSIGN(auto caption, either(map, "caption", "prompt"));
+  if (!caption) return fail(field.error("missing caption; describe the music, like `caption: warm lo-fi piano`"));
+  FERRY_ASSIGN(params.caption, caption->string());
+  if (auto lyrics = map.get("lyrics")) {
+    FERRY_ASSIGN(params.lyrics, lyrics->string());
+  }
+  if (auto instrumental = map.get("instrumental")) {
+    FERRY_ASSIGN(params.instrumental, instrumental->boolean());
+  }
+  if (auto language = map.get("language")) {
+    FERRY_ASSIGN(params.language, read_non_empty_string(*language, "a language code like en"));
+  }
+  std::optional<Field> length_field;
+  if (auto duration = map.get("duration")) {
+    if (map.get("audio_duration"))
+      return fail(map.get("audio_duration")->error("give duration or its older name audio_duration, not both"));
+    FERRY_ASSIGN(auto length, duration->parsed("a song length like 3m or 45s", parse_duration));
+    params.duration_s = static_cast<double>(length.count()) / 1000.0;
+    length_field = duration;
+  } else if (auto seconds = map.get("audio_duration")) {
+    FERRY_ASSIGN(params.duration_s, seconds->parsed("a length in seconds like 180", parse_plain_number));
+    length_field = seconds;
+  } else {
+    return fail(field.error("missing duration; give the song's length, like `duration: 3m`"));
+  }
+  if (auto seed = map.get("seed")) {
+    FERRY_ASSIGN(auto value, seed->integer());
+    if (value < 0) return fail(seed->expected("a seed of 0 or more"));
+    params.seed = static_cast<std::uint64_t>(value);
+  }
+  if (auto bpm = map.get("bpm")) {
+    FERRY_ASSIGN(params.bpm, read_int_between(*bpm, rules::kMinGenerateBpm, rules::kMaxGenerateBpm, "a tempo in bpm"));
+  }
+  if (auto key = map.get("key")) {
+    FERRY_ASSIGN(params.key, read_non_empty_string(*key, "a key like F# minor"));
+  }
+  if (auto signature = map.get("time_signature")) {
+    FERRY_ASSIGN(params.time_signature, read_int_between(*signature, 1, 12, "beats per bar"));
+  }
+  if (auto batch = map.get("batch")) {
+    FERRY_ASSIGN(params.batch, read_int_between(*batch, 1, rules::kMaxGenerateBatch, "a number of songs"));
+  }
+  if (auto shift = map.get("shift")) {
+    FERRY_ASSIGN(params.shift, read_int_between(*shift, 1, rules::kMaxGenerateShift, "a schedule shift"));
+  }
+  if (auto sampler = map.get("sampler")) {
+    FERRY_ASSIGN(params.sampler, sampler->string());
+  }
+  if (auto format = map.get("format")) {
+    FERRY_ASSIGN(params.format, format->parsed("a format (wav, wav-f32, flac or mp3)", audio_format_from_string));
+  }
+  if (auto bitrate = map.get("bitrate")) {
+    FERRY_ASSIGN(params.bitrate_kbps, read_bitrate(*bitrate));
+  }
+  if (auto name = map.get("name")) {
+    FERRY_ASSIGN(params.name, read_non_empty_string(*name, "a file name like my-song"));
+  }
+  if (auto steps = map.get("infer_step")) {
+    FERRY_ASSIGN(auto value, steps->integer());
+    params.infer_steps = static_cast<int>(std::clamp<long long>(value, -1, 100000));
+  }
+  if (auto guidance = map.get("guidance_scale")) {
+    FERRY_ASSIGN(params.guidance_scale, guidance->parsed("a number like 15", parse_plain_number));
+  }
+  if (auto problem = rules::find_generate_problem(params, kGenerateNames)) {
+    auto culprit = problem->field == rules::GenerateField::duration ? length_field
+                                                                     : map.get(rules::field_name(problem->field, kGenerateNames));
+    if (!culprit && problem->field == rules::GenerateField::caption) culprit = caption;
+    return fail((culprit ? *culprit : field).error(problem->message));
+  }
+  return params;
+}
+
 Result<JobEntry> read_job(const Field& field) {
   FERRY_ASSIGN(auto map, field.any_map("a job like `convert: {inputs: [talk.mp4]}`"));
   if (map.entries().empty()) return fail(field.expected("a job like `convert: {inputs: [talk.mp4]}`"));
@@ -408,6 +520,8 @@ Result<JobEntry> read_job(const Field& field) {
     FERRY_ASSIGN(job.params, read_loop(entry.value, job.inputs));
   } else if (entry.key == "separate") {
     FERRY_ASSIGN(job.params, read_separate(entry.value, job.inputs));
+  } else if (entry.key == "generate") {
+    FERRY_ASSIGN(job.params, read_generate(entry.value));
   } else {
     FERRY_ASSIGN(job.params, read_convert(entry.value, job.inputs));
   }

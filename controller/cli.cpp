@@ -11,6 +11,7 @@
 #include "controller/gc.hpp"
 #include "controller/offers.hpp"
 #include "controller/run.hpp"
+#include "controller/generate_command.hpp"
 #include "controller/separate_command.hpp"
 #include "controller/status.hpp"
 
@@ -50,6 +51,29 @@ int run_cli(int argc, char** argv) {
   separate->add_flag("--keep", separate_options.keep, "Leave the agent running at the end");
   separate->add_flag("-y,--yes", separate_options.yes, "Answer yes to confirmations");
   separate->add_flag("--json", separate_options.json, "Print the run's summary as JSON on stdout");
+
+  GenerateCommandOptions generate_options;
+  std::string generate_output;
+  auto* generate = app.add_subcommand("generate", "Make a song from a description with ACE-Step 1.5 turbo (a one-job "
+                                                  "`ferry run`)");
+  generate->add_option("--caption", generate_options.caption, "What the music sounds like")->required();
+  generate->add_option("--duration", generate_options.duration, "Length of the song, 10s to 10m (e.g. 3m)")
+      ->required();
+  generate->add_option("--lyrics", generate_options.lyrics_file, "A text file of lyrics with [Verse 1]-style tags");
+  generate->add_flag("--instrumental", generate_options.instrumental, "No vocals");
+  generate->add_option("--seed", generate_options.seed, "Noise seed, for a result you can make again");
+  generate->add_option("--bpm", generate_options.bpm, "Tempo, 30 to 300");
+  generate->add_option("--key", generate_options.key, "Key, e.g. \"F# minor\"");
+  generate->add_option("--time-signature", generate_options.time_signature, "Beats per bar: 2, 3, 4 or 6");
+  generate->add_option("--language", generate_options.language, "Language of the lyrics, e.g. en, es, ja");
+  generate->add_option("--batch", generate_options.batch, "Songs to make, 1 to 8 (seeds seed, seed+1, ...)");
+  generate->add_option("--format", generate_options.format, "wav (default), wav-f32, flac or mp3");
+  generate->add_option("--name", generate_options.name, "File name of the song (default: from the caption)");
+  generate->add_option("--provider", generate_options.provider, "vast, runpod, fly or local")->default_str("local");
+  generate->add_option("-o,--output", generate_output, "Folder for the songs")->default_str("generated");
+  generate->add_flag("--keep", generate_options.keep, "Leave the agent running at the end");
+  generate->add_flag("-y,--yes", generate_options.yes, "Answer yes to confirmations");
+  generate->add_flag("--json", generate_options.json, "Print the run's summary as JSON on stdout");
 
   bool status_json = false;
   auto* status = app.add_subcommand("status", "List runs: state, jobs done, start time and duration");
@@ -103,6 +127,10 @@ int run_cli(int argc, char** argv) {
     }
     if (!separate_output.empty()) separate_options.output = separate_output;
     return to_int(run_separate_files(separate_options));
+  }
+  if (generate->parsed()) {
+    if (!generate_output.empty()) generate_options.output = generate_output;
+    return to_int(run_generate_command(generate_options));
   }
   if (status->parsed()) return to_int(show_status(status_json));
   if (offers->parsed()) return to_int(show_offers(offers_query));

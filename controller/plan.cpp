@@ -67,12 +67,20 @@ struct DescribeParams {
     if (separate.bitrate_kbps) text += fmt::format(", {} kb/s", *separate.bitrate_kbps);
     return text;
   }
+  std::string operator()(const config::GenerateParams& generate) const {
+    std::string text = seconds_text(generate.duration_s) + " " + std::string(config::to_string(generate.format));
+    if (generate.batch > 1) text += fmt::format(", {} songs", generate.batch);
+    if (generate.instrumental) text += ", instrumental";
+    if (generate.seed) text += fmt::format(", seed {}", *generate.seed);
+    return text;
+  }
 };
 
 std::string describe_params(const config::JobParams& params) { return std::visit(DescribeParams{}, params); }
 
 // "url", "file", or "earlier_output" for a file an earlier entry makes.
 const char* input_kind(const PlannedInput& input) {
+  if (input.generated) return "none";
   if (input.is_url) return "url";
   return input.from_earlier_entry ? "earlier_output" : "file";
 }
@@ -84,7 +92,14 @@ config::AudioFormat output_format(const config::JobParams& params) {
 
 }  // namespace
 
-std::string PlannedInput::shown() const { return is_url ? url : file.string(); }
+std::string PlannedInput::shown() const {
+  if (generated) {
+    std::string text = "(generated) ";  // two steps: see local_output_name on GCC 12's -Wrestrict
+    text += name;
+    return text;
+  }
+  return is_url ? url : file.string();
+}
 
 std::string PlannedJob::label() const { return input.name + " -> " + summary; }
 
@@ -232,6 +247,20 @@ Result<Plan> build_plan(const config::Manifest& manifest) {
     const auto& job_entry = manifest.jobs[entry];
     int input_number = 0;
     std::set<std::string> seen_in_entry;
+    if (const auto* generate = std::get_if<config::GenerateParams>(&job_entry.params)) {
+      PlannedJob job;
+      job.key = fmt::format("e{}-g", entry + 1);
+      job.entry_index = static_cast<int>(entry);
+      job.kind = "generate";
+      job.summary = describe_params(job_entry.params);
+      job.params = job_entry.params;
+      job.input.generated = true;
+      job.input.name = config::generate_output_stem(*generate);
+      job.input.where = job_entry.where;
+      clash_keys.push_back(output_clash_key(job.input.name, job.params));
+      plan.jobs.push_back(std::move(job));
+      continue;
+    }
     for (const auto& source : job_entry.inputs) {
       Result<std::vector<PlannedInput>> expanded = std::vector<PlannedInput>{};
       if (auto awaited = awaited_input(source, manifest.base_dir, manifest.output, static_cast<int>(entry)))

@@ -33,6 +33,9 @@ struct PlannedInput {
   std::string name;            ///< file name, used by the agent to name outputs
   /// The file is an output of an earlier entry, awaited (see above).
   bool from_earlier_entry = false;
+  /// No input at all: the job makes audio from a description (generate);
+  /// `name` is then the outputs' file stem.
+  bool generated = false;
   config::SourceLocation where;  ///< where the manifest names it, for messages
   /// As the user sees it: the absolute path, or the URL.
   std::string shown() const;

@@ -4,39 +4,9 @@
 
 #include <system_error>
 
-#include "common/files.hpp"
-#include "config/job_rules.hpp"
-#include "controller/run.hpp"
+#include "controller/command_manifest.hpp"
 
 namespace ferry::controller {
-
-namespace {
-
-std::string absolute_input(const std::string& file, const std::filesystem::path& cwd) {
-  if (config::rules::is_http_url(file)) return file;
-  const std::filesystem::path path(file);
-  return (path.is_absolute() ? path : cwd / path).lexically_normal().string();
-}
-
-// A temporary file removed when it goes out of scope.
-class TemporaryManifest {
- public:
-  TemporaryManifest() {
-    std::error_code error;
-    dir_ = std::filesystem::temp_directory_path(error) / ("ferry-separate-" + new_run_id());
-    std::filesystem::create_directories(dir_, error);
-  }
-  ~TemporaryManifest() {
-    std::error_code ignored;
-    std::filesystem::remove_all(dir_, ignored);
-  }
-  std::filesystem::path file() const { return dir_ / "separate.yaml"; }
-
- private:
-  std::filesystem::path dir_;
-};
-
-}  // namespace
 
 std::string separate_manifest_yaml(const SeparateCommandOptions& options, const std::filesystem::path& cwd) {
   YAML::Emitter yaml;
@@ -78,17 +48,11 @@ ExitCode run_separate_files(const SeparateCommandOptions& options, std::FILE* ou
     std::fprintf(err, "ferry separate: %s\n", manifest.error().message.c_str());
     return manifest.error().code == ErrorCode::invalid_argument ? ExitCode::usage : exit_code_for(manifest.error().code);
   }
-  TemporaryManifest file;
-  if (auto written = write_file_atomic(file.file(), separate_manifest_yaml(options, cwd)); !written) {
-    std::fprintf(err, "ferry separate: %s\n", written.error().describe().c_str());
-    return exit_code_for(written.error().code);
-  }
   RunOptions run;
-  run.manifest = file.file();
   run.keep = options.keep;
   run.yes = options.yes;
   run.json = options.json;
-  return run_manifest(run, out, err);
+  return run_command_manifest("ferry separate", separate_manifest_yaml(options, cwd), run, out, err);
 }
 
 }  // namespace ferry::controller

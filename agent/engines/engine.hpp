@@ -74,6 +74,11 @@ Result<std::vector<OutputFile>> run_loop(const config::LoopParams& params, const
 Result<std::vector<OutputFile>> run_separate_job(const config::SeparateParams& params,
                                                  const std::vector<LocalInput>& inputs, EngineContext& context);
 
+/// Runs a `generate` job: ACE-Step 1.5 turbo from the models folder, one
+/// output per song of the batch, named "<stem>.<ext>" or "<stem>-<n>.<ext>"
+/// (agent/engines/generate_job.hpp). Builds without LibTorch answer unsupported.
+Result<std::vector<OutputFile>> run_generate_job(const config::GenerateParams& params, EngineContext& context);
+
 /// Dispatches on the job kind.
 Result<std::vector<OutputFile>> run_job(const config::JobParams& params,
                                         const std::vector<LocalInput>& inputs,

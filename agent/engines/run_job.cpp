@@ -10,6 +10,10 @@ Result<std::vector<OutputFile>> run_separate_job(const config::SeparateParams&, 
   return fail(ErrorCode::unsupported, "this agent was built without LibTorch and cannot separate; use the CPU or CUDA image",
               "kind");
 }
+Result<std::vector<OutputFile>> run_generate_job(const config::GenerateParams&, EngineContext&) {
+  return fail(ErrorCode::unsupported, "this agent was built without LibTorch and cannot generate; use the CPU or CUDA image",
+              "kind");
+}
 #endif
 
 Result<std::vector<OutputFile>> run_job(const config::JobParams& params,
@@ -24,6 +28,8 @@ Result<std::vector<OutputFile>> run_job(const config::JobParams& params,
           return run_loop(typed, inputs, context);
         } else if constexpr (std::is_same_v<T, config::SeparateParams>) {
           return run_separate_job(typed, inputs, context);
+        } else if constexpr (std::is_same_v<T, config::GenerateParams>) {
+          return run_generate_job(typed, context);
         } else {
           static_assert(sizeof(T) == 0, "every job kind needs an engine");
         }

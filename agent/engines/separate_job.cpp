@@ -1,12 +1,16 @@
 // The separate engine. Each input is decoded once to interleaved float32 in
 // the scratch folder while the statistics the pipeline normalises by are
 // accumulated; the pipeline then reads windows of that file and hands back
-// finished blocks, which go straight to one encoder per stem.
+// finished blocks. Float WAV stems go straight to their encoders; 16-bit
+// stems are staged as float first, so that a stem beyond full scale can be
+// scaled down as a whole as demucs does by default, instead of clipped.
 
 #include "agent/engines/separate_job.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <memory>
 #include <set>
 
 #include <ATen/ATen.h>
@@ -16,6 +20,8 @@
 #include "agent/audio/encoder.hpp"
 #include "agent/engines/convert_plan.hpp"
 #include "agent/engines/published_outputs.hpp"
+#include "agent/engines/torch_device.hpp"
+#include "agent/models/allocator.hpp"
 #include "agent/models/bag_loader.hpp"
 #include "agent/models/registry.hpp"
 #include "agent/models/separation.hpp"
@@ -35,16 +41,6 @@ Error about_input(Error error, std::size_t index) {
 }
 
 Error cancelled_error() { return Error{ErrorCode::cancelled, "the separation was cancelled", {}}; }
-
-Result<c10::Device> choose_device(const std::string& device) {
-  const bool cuda = at::hasCUDA();
-  if (device == "cuda" && !cuda) {
-    return fail(ErrorCode::unsupported, "--device cuda was asked for but this build or machine has no CUDA device",
-                "device");
-  }
-  if (device == "cpu" || !cuda) return c10::Device(c10::DeviceType::CPU);
-  return c10::Device(c10::DeviceType::CUDA, 0);
-}
 
 Result<models::LoadedModel> load_model(const SeparateOptions& options, const models::LoadOptions& load) {
   if (options.checkpoint) return models::load_checkpoint_model(*options.checkpoint, load);
@@ -179,54 +175,112 @@ Result<std::vector<StemPlan>> plan_stems(const std::vector<std::string>& request
   return plans;
 }
 
-// The encoders of one input, fed block by block.
+// Whether stems written as `format` are scaled down when they exceed full
+// scale. Demucs' CLI does this by default (`--clip-mode rescale`): a stem
+// whose peak exceeds 1 is divided as a whole by 1.01 x its peak, instead of
+// being clipped sample by sample. Float WAV holds any value, so it is left
+// as the model made it.
+bool rescales_to_full_scale(config::AudioFormat format) { return format != config::AudioFormat::wav_f32; }
+
+// demucs.audio.prevent_clip in `rescale` mode: 1 / max(1.01 * peak, 1).
+float rescale_factor(float peak) { return 1.0f / std::max(1.01f * peak, 1.0f); }
+
+// The encoders of one input, fed block by block. Stems that may need
+// rescaling are staged as float in the scratch folder, since their peak is
+// known only once the whole input is separated; finish() encodes them.
 class StemWriters {
  public:
   static Result<StemWriters> open(const std::vector<StemPlan>& plans, const std::string& input_stem,
                                   const SeparateOptions& options, int sample_rate, int channels,
-                                  const fs::path& output_dir) {
+                                  const fs::path& output_dir, const fs::path& scratch_dir) {
     StemWriters writers;
     writers.mono_ = options.mono;
-    for (const auto& plan : plans) {
+    for (std::size_t i = 0; i < plans.size(); ++i) {
       audio::EncodeOptions encode;
       encode.format = options.format;
       encode.sample_rate = sample_rate;
       encode.channels = options.mono ? 1 : channels;
       encode.bitrate_kbps = options.bitrate_kbps;
-      const auto name = input_stem + "_" + plan.name + "." + std::string(config::file_extension(options.format));
+      const auto name = input_stem + "_" + plans[i].name + "." + std::string(config::file_extension(options.format));
       auto encoder = audio::AudioEncoder::create(output_dir / name, encode);
       if (!encoder) return fail(encoder.error());
-      writers.encoders_.push_back(std::move(*encoder));
-      writers.sources_.push_back(at::tensor(plan.sources, at::kLong));
+      Stem stem{std::move(*encoder), at::tensor(plans[i].sources, at::kLong), nullptr, {}, 0.0f};
+      if (rescales_to_full_scale(options.format)) {
+        stem.staging = std::make_unique<ScratchFile>(scratch_dir / (".separate-stem-" + std::to_string(i) + ".f32"));
+        stem.staging_out.open(stem.staging->path(), std::ios::binary | std::ios::trunc);
+        if (!stem.staging_out) {
+          return fail(ErrorCode::io_error, "cannot write the scratch file '" + stem.staging->path().string() + "'");
+        }
+      }
+      writers.stems_.push_back(std::move(stem));
     }
     return writers;
   }
 
   Status write(const at::Tensor& block) {
     const at::Tensor cpu = block.to(at::kCPU, at::kFloat);
-    for (std::size_t i = 0; i < encoders_.size(); ++i) {
-      at::Tensor stem = cpu.index_select(0, sources_[i]).sum(0);  // (channels, n)
-      if (mono_) stem = stem.mean(0, /*keepdim=*/true);
-      const at::Tensor interleaved = stem.t().contiguous();
-      if (auto written = encoders_[i].write(interleaved.data_ptr<float>(), static_cast<std::size_t>(stem.size(1)));
-          !written) {
-        return written;
+    for (auto& stem : stems_) {
+      at::Tensor samples = cpu.index_select(0, stem.sources).sum(0);  // (channels, n)
+      if (mono_) samples = samples.mean(0, /*keepdim=*/true);
+      const at::Tensor interleaved = samples.t().contiguous();
+      const auto frames = static_cast<std::size_t>(samples.size(1));
+      if (!stem.staging) {
+        if (auto written = stem.encoder.write(interleaved.data_ptr<float>(), frames); !written) return written;
+        continue;
+      }
+      stem.peak = std::max(stem.peak, interleaved.abs().max().item<float>());
+      stem.staging_out.write(reinterpret_cast<const char*>(interleaved.data_ptr<float>()),
+                             static_cast<std::streamsize>(interleaved.numel() * sizeof(float)));
+      if (!stem.staging_out) {
+        return fail(ErrorCode::io_error,
+                    "cannot write the scratch file '" + stem.staging->path().string() + "' (disk full?)");
       }
     }
     return {};
   }
 
   Status finish(PublishedOutputs& outputs) {
-    for (auto& encoder : encoders_) {
-      if (auto finished = encoder.finish(); !finished) return finished;
-      outputs.add(OutputFile{encoder.path().filename().string(), encoder.path()});
+    for (auto& stem : stems_) {
+      if (stem.staging) {
+        if (auto encoded = encode_staged(stem); !encoded) return encoded;
+      }
+      if (auto finished = stem.encoder.finish(); !finished) return finished;
+      outputs.add(OutputFile{stem.encoder.path().filename().string(), stem.encoder.path()});
     }
     return {};
   }
 
  private:
-  std::vector<audio::AudioEncoder> encoders_;
-  std::vector<at::Tensor> sources_;
+  struct Stem {
+    audio::AudioEncoder encoder;
+    at::Tensor sources;                    ///< model sources summed into this stem
+    std::unique_ptr<ScratchFile> staging;  ///< float samples awaiting the peak; null: written directly
+    std::ofstream staging_out;
+    float peak = 0;
+  };
+
+  static Status encode_staged(Stem& stem) {
+    stem.staging_out.close();
+    const std::string staged = stem.staging->path().string();
+    if (!stem.staging_out) return fail(ErrorCode::io_error, "cannot finish the scratch file '" + staged + "'");
+    const float scale = rescale_factor(stem.peak);
+    const auto channels = static_cast<std::size_t>(stem.encoder.channels());
+    std::ifstream in(staged, std::ios::binary);
+    std::vector<float> block(kDecodeBlockFrames * channels);
+    while (in) {
+      in.read(reinterpret_cast<char*>(block.data()), static_cast<std::streamsize>(block.size() * sizeof(float)));
+      const auto frames = static_cast<std::size_t>(in.gcount()) / sizeof(float) / channels;
+      if (frames == 0) break;
+      if (scale != 1.0f) {
+        for (std::size_t k = 0; k < frames * channels; ++k) block[k] *= scale;
+      }
+      if (auto written = stem.encoder.write(block.data(), frames); !written) return written;
+    }
+    if (in.bad()) return fail(ErrorCode::io_error, "cannot read the scratch file '" + staged + "'");
+    return {};
+  }
+
+  std::vector<Stem> stems_;
   bool mono_ = false;
 };
 
@@ -264,6 +318,7 @@ Result<std::vector<OutputFile>> run_separate(const SeparateOptions& options, con
   if (auto valid = validate_separate_options(options); !valid) return fail(valid.error());
   auto device = choose_device(options.device);
   if (!device) return fail(device.error());
+  models::tune_allocator_for_inference();
   models::LoadOptions load;
   load.device = *device;
   auto model = load_model(options, load);
@@ -289,7 +344,7 @@ Result<std::vector<OutputFile>> run_separate(const SeparateOptions& options, con
     auto mix = decode_to_scratch(inputs[i], i, model->samplerate, model->audio_channels, raw.path(), context);
     if (!mix) return fail(mix.error());
     auto writers = StemWriters::open(*plans, stems[i], options, model->samplerate, model->audio_channels,
-                                     context.output_dir);
+                                     context.output_dir, context.scratch_dir);
     if (!writers) return fail(writers.error());
 
     ScratchReader reader(*mix);

@@ -79,6 +79,12 @@ Result<LoadedModel> load_bag_model(const std::filesystem::path& bag_yaml, const 
 
 Result<LoadedModel> load_registry_model(const RegistryModel& model, const std::filesystem::path& models_dir,
                                         const LoadOptions& options) {
+  if (model.layout == ModelLayout::acestep_folder) {
+    return fail(ErrorCode::invalid_argument,
+                "model '" + model.name + "' makes music from text and cannot separate; use it in a generate job, or "
+                "pick a separation model such as htdemucs",
+                "model");
+  }
   for (const auto& file : model.files) {
     if (!std::filesystem::exists(models_dir / file.name)) {
       return fail(ErrorCode::not_found,

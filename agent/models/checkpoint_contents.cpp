@@ -1,8 +1,5 @@
 #include "agent/models/checkpoint_contents.hpp"
 
-#include <fstream>
-#include <system_error>
-
 #include <fmt/format.h>
 
 #include "agent/models/zip_archive.hpp"
@@ -79,8 +76,8 @@ Result<std::vector<NamedTensor>> collect_state(const Value& state, const ZipArch
   return tensors;
 }
 
-Result<CheckpointContents> parse_torch_zip(std::shared_ptr<const std::string> bytes, const PickleLimits& limits) {
-  auto archive = ZipArchive::open(*bytes);
+Result<CheckpointContents> parse_torch_zip(std::shared_ptr<const CheckpointBytes> bytes, const PickleLimits& limits) {
+  auto archive = ZipArchive::open(bytes->view());
   if (!archive) return fail(archive.error());
   auto prefix = find_archive_prefix(*archive);
   if (!prefix) return fail(prefix.error());
@@ -101,9 +98,18 @@ Result<CheckpointContents> parse_torch_zip(std::shared_ptr<const std::string> by
   contents.format = CheckpointFormat::torch_zip;
   contents.root = *root;
   const Value& top = **root;
+  if (const TensorRef* bare = top.as_tensor()) {
+    // torch.save(tensor), e.g. ACE-Step's silence_latent.pt: one unnamed tensor.
+    std::map<std::string, std::string_view> verified;
+    auto data = resolve_tensor(*archive, *prefix, *bare, verified);
+    if (!data) return fail(data.error());
+    contents.tensors.push_back(NamedTensor{"", *data});
+    return contents;
+  }
   if (!top.as_dict()) {
     return fail(ErrorCode::data_loss,
-                fmt::format("checkpoint holds a {}, expected a Demucs package or a state dict", top.kind_name()));
+                fmt::format("checkpoint holds a {}, expected a Demucs package, a state dict or a tensor",
+                            top.kind_name()));
   }
   const Value* state = &top;
   if (const Value* klass = top.get("klass")) {
@@ -131,27 +137,16 @@ Result<CheckpointContents> parse_torch_zip(std::shared_ptr<const std::string> by
 
 }  // namespace
 
-Result<std::shared_ptr<const std::string>> read_checkpoint_bytes(const std::filesystem::path& path,
-                                                                 std::uint64_t max_bytes) {
-  std::error_code ec;
-  const auto size = std::filesystem::file_size(path, ec);
-  if (ec) return fail(ErrorCode::not_found, "cannot read checkpoint: " + ec.message(), path.string());
-  if (size > max_bytes) {
-    return fail(ErrorCode::resource_exhausted,
-                fmt::format("checkpoint is {} bytes, over the limit of {}", size, max_bytes), path.string());
-  }
-  std::ifstream in(path, std::ios::binary);
-  auto bytes = std::make_shared<std::string>(size, '\0');
-  if (!in.read(bytes->data(), static_cast<std::streamsize>(size))) {
-    return fail(ErrorCode::io_error, "cannot read checkpoint", path.string());
-  }
-  return std::shared_ptr<const std::string>(std::move(bytes));
-}
-
-Result<CheckpointContents> parse_checkpoint(std::shared_ptr<const std::string> bytes, const PickleLimits& limits) {
+Result<CheckpointContents> parse_checkpoint(std::shared_ptr<const CheckpointBytes> bytes, const PickleLimits& limits) {
   if (!bytes) return fail(ErrorCode::invalid_argument, "no checkpoint bytes");
-  const std::string_view view(*bytes);
-  if (starts_with(view, "PK\x03\x04") || starts_with(view, "PK\x05\x06")) return parse_torch_zip(bytes, limits);
+  const std::string_view view = bytes->view();
+  if (starts_with(view, "PK\x03\x04") || starts_with(view, "PK\x05\x06")) {
+    auto contents = parse_torch_zip(bytes, limits);
+    // The archive's CRC checks have read every storage; those pages are not
+    // needed again until each tensor is copied out.
+    bytes->release(view);
+    return contents;
+  }
   if (starts_with(view, "\x80\x02\x8a\x0a")) {
     return fail(ErrorCode::unsupported,
                 "checkpoint uses the legacy (before PyTorch 1.6) torch.save format; re-save it with a newer torch.save");
@@ -169,8 +164,13 @@ Result<CheckpointContents> parse_checkpoint(std::shared_ptr<const std::string> b
               "not a checkpoint: expected a torch.save zip file or a safetensors file");
 }
 
-Result<CheckpointContents> read_checkpoint(const std::filesystem::path& path) {
-  auto bytes = read_checkpoint_bytes(path);
+Result<CheckpointContents> parse_checkpoint(std::shared_ptr<const std::string> bytes, const PickleLimits& limits) {
+  if (!bytes) return fail(ErrorCode::invalid_argument, "no checkpoint bytes");
+  return parse_checkpoint(CheckpointBytes::hold(std::move(bytes)), limits);
+}
+
+Result<CheckpointContents> read_checkpoint(const std::filesystem::path& path, std::uint64_t max_bytes) {
+  auto bytes = CheckpointBytes::map_file(path, max_bytes);
   if (!bytes) return fail(bytes.error());
   auto contents = parse_checkpoint(*bytes);
   if (!contents) {

@@ -164,6 +164,11 @@ Status fetch_file(const ModelFile& file, const fs::path& dir, const FetchOptions
   fs::create_directories(dir, error);
   if (error) return fail(ErrorCode::io_error, "cannot create the models folder '" + dir.string() + "': " + error.message());
   const fs::path target = dir / file.name;
+  // Models published as a folder keep their layout.
+  fs::create_directories(target.parent_path(), error);
+  if (error)
+    return fail(ErrorCode::io_error,
+                "cannot create the folder '" + target.parent_path().string() + "': " + error.message());
   if (fs::exists(target)) {
     auto correct = file_is_correct(file, target);
     if (!correct) return fail(correct.error());

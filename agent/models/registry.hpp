@@ -1,5 +1,5 @@
 #pragma once
-// The pretrained separation models ferry knows by name, where their files
+// The pretrained models ferry knows by name (separation and generation), where their files
 // are published and how to check them. Plain data: no LibTorch, no I/O.
 
 #include <cstdint>
@@ -15,7 +15,9 @@ namespace ferry::models {
 
 /// One file of a model as published upstream.
 struct ModelFile {
-  std::string name;  ///< file name in the models folder, e.g. "955717e8-8726e21a.th"
+  /// Path in the models folder, e.g. "955717e8-8726e21a.th"; a model
+  /// published as a folder keeps its layout ("ace-step-1.5/vae/config.json").
+  std::string name;
   std::string url;   ///< official download address
   std::optional<std::uint64_t> size;  ///< bytes, when known
   /// Full lowercase hex SHA-256, or "" when only the prefix is known.
@@ -29,6 +31,7 @@ struct ModelFile {
 enum class ModelLayout {
   demucs_bag,          ///< official Demucs .th files blended as the bag YAML says
   torchaudio_hdemucs,  ///< one torchaudio HDemucs state dict
+  acestep_folder,      ///< ACE-Step's published checkpoint folder (DiT, text encoder, VAE)
 };
 
 /// A model that `ferry-agent models fetch NAME` can download.
@@ -37,7 +40,7 @@ struct RegistryModel {
   std::string description;  ///< one line for `models list`
   std::string licence;      ///< terms of the weights, as far as upstream states them
   ModelLayout layout = ModelLayout::demucs_bag;
-  std::vector<std::string> sources;  ///< output stems in the model's order
+  std::vector<std::string> sources;  ///< output stems in the model's order (separation models)
   std::vector<ModelFile> files;
   /// Demucs' own bag description (demucs/remote/<name>.yaml), written beside
   /// the files as <name>.yaml; empty for torchaudio's model.
@@ -46,6 +49,12 @@ struct RegistryModel {
 
 /// Every model in the registry, in display order.
 const std::vector<RegistryModel>& model_registry();
+
+/// The folder, relative to the models folder, that holds ACE-Step 1.5's
+/// published checkpoint layout (acestep-v15-turbo/, Qwen3-Embedding-0.6B/, vae/).
+inline constexpr const char* kAceStepFolder = "ace-step-1.5";
+/// The registry name of the generation model.
+inline constexpr const char* kAceStepTurboModel = "acestep-v15-turbo";
 
 /// The model called `name`, or not_found listing the known names.
 Result<const RegistryModel*> find_model(std::string_view name);

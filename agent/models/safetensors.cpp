@@ -1,3 +1,5 @@
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include <nlohmann/json.hpp>
@@ -74,6 +76,19 @@ Result<std::vector<NamedTensor>> parse_safetensors(std::string_view bytes) {
       return bad(fmt::format("entry '{}' has {} elements of data for a shape of {}", name, elements, layout.numel()));
     }
     tensors.push_back(NamedTensor{name, TensorData{layout, data.substr(begin, end - begin)}});
+  }
+  // File order, so that loading reads the file front to back; two tensors
+  // sharing bytes would let a write to one show in the other.
+  std::stable_sort(tensors.begin(), tensors.end(), [](const NamedTensor& a, const NamedTensor& b) {
+    return a.data.storage.data() < b.data.storage.data();
+  });
+  const NamedTensor* previous = nullptr;
+  for (const auto& tensor : tensors) {
+    if (tensor.data.storage.empty()) continue;
+    if (previous && tensor.data.storage.data() < previous->data.storage.data() + previous->data.storage.size()) {
+      return bad(fmt::format("entries '{}' and '{}' overlap", previous->name, tensor.name));
+    }
+    previous = &tensor;
   }
   return tensors;
 }

@@ -106,13 +106,6 @@ TEST(JobSpecFromJson, RejectsAMissingOrUnknownKind) {
   expect_rejected(spec, "kind", "expected a string, got integer 3");
 }
 
-TEST(JobSpecFromJson, RejectsPlannedKindsAsUnsupported) {
-  auto spec = spec_with_inputs(json::array({upload_input()}));
-  spec["kind"] = "generate";
-  expect_rejected(spec, "kind", "job kind 'generate' is not available in this version of ferry (available: convert, loop, separate)",
-                  ErrorCode::unsupported);
-}
-
 TEST(JobSpecFromJson, RejectsAJobThatIsNotAnObject) {
   auto result = job_spec_from_json(json::array());
   ASSERT_FALSE(result);

@@ -253,10 +253,10 @@ TEST(ParseManifest, RejectsUnknownProvidersWithASuggestion) {
   expect_rejected(with_jobs("provider: aws\n"), "1:11", "provider", "expected one of: vast, runpod, fly, local");
 }
 
-TEST(ParseManifest, RejectsInstanceCountsOutsideOneTo64) {
+TEST(ParseManifest, RejectsInstanceCountsOutsideOneTo256) {
   expect_rejected(with_jobs("instances: 0\n"), "1:12", "instances",
-                  "expected a number of instances from 1 to 64, got \"0\"");
-  expect_rejected(with_jobs("instances: 65\n"), "1:12", "instances", "from 1 to 64");
+                  "expected a number of instances from 1 to 256, got \"0\"");
+  expect_rejected(with_jobs("instances: 257\n"), "1:12", "instances", "from 1 to 256");
   expect_rejected(with_jobs("instances: two\n"), "1:12", "instances", "expected an integer, got \"two\"");
   expect_rejected(with_jobs("instances: 99999999999999999999\n"), "1:12", "instances", "out of range");
   expect_rejected(with_jobs("instances: 1.5\n"), "1:12", "instances", "expected an integer");
@@ -301,12 +301,6 @@ TEST(ParseManifest, RejectsMissingEmptyOrMalformedJobs) {
 TEST(ParseManifest, RejectsUnknownJobKindsWithASuggestion) {
   expect_rejected("jobs:\n  - convrt: {inputs: [a.wav]}\n", "2:5", "jobs[0].convrt",
                   "unknown job kind 'convrt' (did you mean 'convert'?)");
-}
-
-TEST(ParseManifest, RejectsPlannedJobKindsAsUnsupported) {
-  expect_rejected("jobs:\n  - convert: {inputs: [a.wav]}\n  - generate: {inputs: [a.wav]}\n", "3:5", "jobs[1].generate",
-                  "job kind 'generate' is not available in this version of ferry (available: convert, loop, separate)",
-                  ErrorCode::unsupported);
 }
 
 TEST(ParseManifest, ReadsALoopEntryWithOneInput) {

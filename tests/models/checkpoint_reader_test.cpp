@@ -277,11 +277,40 @@ TEST(Safetensors, RefusesBadOffsetsShapesAndHeaders) {
   refuses(R"({"a":{"dtype":"C64","shape":[2],"data_offsets":[0,16]}})");     // unknown dtype
   refuses(R"({"a":{"dtype":"F32","shape":[-1],"data_offsets":[0,16]}})");
   refuses(R"({"a":{"dtype":"F32","shape":[4611686018427387904,4],"data_offsets":[0,16]}})");
+  refuses(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}})");
   refuses(R"(["not an object"])");
   refuses(R"({"a":)");
   std::string huge;
   testing::put_le(huge, 1ull << 40, 8);
   EXPECT_FALSE(parse_safetensors(huge + "{}"));
+}
+
+TEST(Safetensors, NamesBothEntriesOfAnOverlapAndAcceptsEmptyTensorsAnywhere) {
+  const std::string data(16, '\0');
+  auto overlap = parse_safetensors(make_safetensors(
+      R"({"a":{"dtype":"F32","shape":[3],"data_offsets":[0,12]},"b":{"dtype":"F32","shape":[1],"data_offsets":[8,12]}})",
+      data));
+  ASSERT_FALSE(overlap);
+  EXPECT_NE(overlap.error().message.find("'a' and 'b' overlap"), std::string::npos) << overlap.error().message;
+  // A zero-element tensor addresses no bytes, so it shares none.
+  auto empty = parse_safetensors(make_safetensors(
+      R"({"a":{"dtype":"F32","shape":[4],"data_offsets":[0,16]},"b":{"dtype":"F32","shape":[0],"data_offsets":[8,8]}})",
+      data));
+  EXPECT_TRUE(empty) << empty.error().describe();
+}
+
+TEST(Safetensors, ListsTensorsInTheOrderOfTheirBytes) {
+  // The JSON header is an object, whose keys carry no order; the data does.
+  const std::string header =
+      R"({"z":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"m":{"dtype":"F32","shape":[1],"data_offsets":[4,8]},)"
+      R"("a":{"dtype":"F32","shape":[2],"data_offsets":[8,16]}})";
+  auto parsed = parse_safetensors(make_safetensors(header, float_bytes({1, 2, 3, 4})));
+  ASSERT_TRUE(parsed) << parsed.error().describe();
+  ASSERT_EQ(parsed->size(), 3u);
+  EXPECT_EQ((*parsed)[0].name, "z");
+  EXPECT_EQ((*parsed)[1].name, "m");
+  EXPECT_EQ((*parsed)[2].name, "a");
+  EXPECT_EQ((*parsed)[2].data.storage, float_bytes({3, 4}));
 }
 
 TEST(DemucsConfig, RefusesUnimplementedOptionsByName) {

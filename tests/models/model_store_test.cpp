@@ -31,10 +31,19 @@ TEST(ModelRegistry, EveryFileHasAnOfficialHttpsUrlAndAConsistentChecksum) {
     EXPECT_TRUE(names.insert(model.name).second) << model.name;
     EXPECT_FALSE(model.files.empty()) << model.name;
     EXPECT_FALSE(model.licence.empty()) << model.name;
-    EXPECT_FALSE(model.sources.empty()) << model.name;
+    // Separation models name their stems; the generation model has none.
+    EXPECT_EQ(model.sources.empty(), model.layout == ModelLayout::acestep_folder) << model.name;
     for (const auto& file : model.files) {
       EXPECT_EQ(file.url.rfind("https://", 0), 0u) << file.url;
-      EXPECT_EQ(file.url.substr(file.url.rfind('/') + 1), file.name);
+      if (model.layout == ModelLayout::acestep_folder) {
+        // The published folder layout is kept under one folder of its own.
+        const std::string prefix = std::string(kAceStepFolder) + "/";
+        ASSERT_EQ(file.name.rfind(prefix, 0), 0u) << file.name;
+        const std::string path = file.name.substr(prefix.size());
+        EXPECT_EQ(file.url.substr(file.url.size() - path.size() - 1), "/" + path);
+      } else {
+        EXPECT_EQ(file.url.substr(file.url.rfind('/') + 1), file.name);
+      }
       EXPECT_TRUE(file.size.has_value()) << file.name;
       EXPECT_TRUE(is_sha256_hex(file.sha256)) << file.name;
       // Demucs names its files <signature>-<first 8 hex digits of the sha256>.th.
@@ -47,7 +56,8 @@ TEST(ModelRegistry, EveryFileHasAnOfficialHttpsUrlAndAConsistentChecksum) {
       }
     }
   }
-  for (const char* expected : {"htdemucs", "htdemucs_ft", "htdemucs_6s", "hdemucs_mmi", "hdemucs_high_musdb_plus"}) {
+  for (const char* expected :
+       {"htdemucs", "htdemucs_ft", "htdemucs_6s", "hdemucs_mmi", "hdemucs_high_musdb_plus", "acestep-v15-turbo"}) {
     EXPECT_TRUE(find_model(expected)) << expected;
   }
 }
@@ -338,6 +348,19 @@ TEST_F(ModelFetch, FetchingAModelWritesItsBagDescription) {
   EXPECT_EQ(member->filename(), model.files.front().name);
 }
 
+TEST_F(ModelFetch, AModelPublishedAsAFolderKeepsItsLayout) {
+  FileOrigin origin(body_);
+  RegistryModel model;
+  model.name = "folder-model";
+  model.layout = ModelLayout::acestep_folder;
+  ModelFile nested = file_for(origin, body_);
+  nested.name = "tiny-model/vae/weights.safetensors";
+  model.files = {nested};
+  ASSERT_TRUE(fetch_model(model, dir_.path()));
+  EXPECT_EQ(ferry::test::read_text(dir_ / "tiny-model" / "vae" / "weights.safetensors"), body_);
+  EXPECT_EQ(inspect_model(model, dir_.path())->front().state, FileState::verified);
+}
+
 TEST(ModelsList, ShowsEachModelsStateFilesAndLicence) {
   TempDir dir;
   ferry::test::write_text(dir / "955717e8-8726e21a.th", "not the weights");
@@ -351,6 +374,8 @@ TEST(ModelsList, ShowsEachModelsStateFilesAndLicence) {
   EXPECT_NE(text.find("htdemucs_ft  missing  4 files"), std::string::npos) << text;
   EXPECT_NE(text.find("hdemucs_high_musdb_plus  missing"), std::string::npos) << text;
   EXPECT_NE(text.find("licence: code MIT"), std::string::npos) << text;
+  EXPECT_NE(text.find("acestep-v15-turbo  missing  9 files"), std::string::npos) << text;
+  EXPECT_NE(text.find("licence: MIT (ACE-Step 1.5 code and weights)"), std::string::npos) << text;
 }
 
 TEST(ModelsFetch, UnknownNamesAreRejectedBeforeAnyDownload) {
