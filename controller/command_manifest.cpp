@@ -35,6 +35,18 @@ std::string absolute_input(const std::string& file, const std::filesystem::path&
   return (path.is_absolute() ? path : cwd / path).lexically_normal().string();
 }
 
+void begin_command_manifest(YAML::Emitter& yaml, std::string_view name, const std::string& provider,
+                            const std::filesystem::path& output, const std::filesystem::path& cwd) {
+  yaml << YAML::Key << "name" << YAML::Value << std::string(name);
+  yaml << YAML::Key << "provider" << YAML::Value << provider;
+  if (provider != "local") {
+    yaml << YAML::Key << "resources" << YAML::Value << YAML::BeginMap << YAML::Key << "gpu" << YAML::Value
+         << YAML::BeginMap << YAML::Key << "count" << YAML::Value << 1 << YAML::EndMap << YAML::EndMap;
+  }
+  const auto absolute = output.is_absolute() ? output : cwd / output;
+  yaml << YAML::Key << "output" << YAML::Value << absolute.lexically_normal().string();
+}
+
 std::string without_manifest_location(const Error& error, const std::filesystem::path& manifest) {
   const std::string prefix = manifest.string() + ":";
   if (!error.message.starts_with(prefix)) return error.message;

@@ -8,6 +8,8 @@
 #include <string>
 #include <string_view>
 
+#include <yaml-cpp/yaml.h>
+
 #include "common/error.hpp"
 #include "controller/exit_codes.hpp"
 #include "controller/run.hpp"
@@ -19,6 +21,12 @@ namespace ferry::controller {
 /// command in messages ("ferry generate").
 ExitCode run_command_manifest(std::string_view command, const std::string& yaml, RunOptions options, std::FILE* out,
                               std::FILE* err);
+
+/// Opens the manifest of a one-job command in `yaml` (an open YAML map):
+/// its name, provider, one GPU on cloud providers and the output folder made
+/// absolute against `cwd`. The caller adds `jobs:` and closes the map.
+void begin_command_manifest(YAML::Emitter& yaml, std::string_view name, const std::string& provider,
+                            const std::filesystem::path& output, const std::filesystem::path& cwd);
 
 /// An error of a manifest the command generated, without the location in
 /// that file (which the user never saw): "jobs[0].generate.duration: ...".

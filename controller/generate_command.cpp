@@ -14,14 +14,7 @@ std::string generate_manifest_yaml(const GenerateCommandOptions& options, const 
                                    const std::filesystem::path& cwd) {
   YAML::Emitter yaml;
   yaml << YAML::BeginMap;
-  yaml << YAML::Key << "name" << YAML::Value << "generate";
-  yaml << YAML::Key << "provider" << YAML::Value << options.provider;
-  if (options.provider != "local") {
-    yaml << YAML::Key << "resources" << YAML::Value << YAML::BeginMap << YAML::Key << "gpu" << YAML::Value
-         << YAML::BeginMap << YAML::Key << "count" << YAML::Value << 1 << YAML::EndMap << YAML::EndMap;
-  }
-  const auto output = options.output.is_absolute() ? options.output : cwd / options.output;
-  yaml << YAML::Key << "output" << YAML::Value << output.lexically_normal().string();
+  begin_command_manifest(yaml, "generate", options.provider, options.output, cwd);
   yaml << YAML::Key << "jobs" << YAML::Value << YAML::BeginSeq << YAML::BeginMap;
   yaml << YAML::Key << "generate" << YAML::Value << YAML::BeginMap;
   // Quoted, so that a caption like "yes" or "1984" stays a string.

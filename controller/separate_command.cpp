@@ -11,14 +11,7 @@ namespace ferry::controller {
 std::string separate_manifest_yaml(const SeparateCommandOptions& options, const std::filesystem::path& cwd) {
   YAML::Emitter yaml;
   yaml << YAML::BeginMap;
-  yaml << YAML::Key << "name" << YAML::Value << "separate";
-  yaml << YAML::Key << "provider" << YAML::Value << options.provider;
-  if (options.provider != "local") {
-    yaml << YAML::Key << "resources" << YAML::Value << YAML::BeginMap << YAML::Key << "gpu" << YAML::Value
-         << YAML::BeginMap << YAML::Key << "count" << YAML::Value << 1 << YAML::EndMap << YAML::EndMap;
-  }
-  const auto output = options.output.is_absolute() ? options.output : cwd / options.output;
-  yaml << YAML::Key << "output" << YAML::Value << output.lexically_normal().string();
+  begin_command_manifest(yaml, "separate", options.provider, options.output, cwd);
   yaml << YAML::Key << "jobs" << YAML::Value << YAML::BeginSeq << YAML::BeginMap;
   yaml << YAML::Key << "separate" << YAML::Value << YAML::BeginMap;
   yaml << YAML::Key << "inputs" << YAML::Value << YAML::BeginSeq;

@@ -77,8 +77,8 @@ Result<std::vector<NamedTensor>> parse_safetensors(std::string_view bytes) {
     }
     tensors.push_back(NamedTensor{name, TensorData{layout, data.substr(begin, end - begin)}});
   }
-  // File order, so that loading reads the file front to back; two tensors
-  // sharing bytes would let a write to one show in the other.
+  // File order, so that loading reads the file front to back. Writers lay
+  // tensors end to end: bytes claimed twice mean a damaged or crafted header.
   std::stable_sort(tensors.begin(), tensors.end(), [](const NamedTensor& a, const NamedTensor& b) {
     return a.data.storage.data() < b.data.storage.data();
   });

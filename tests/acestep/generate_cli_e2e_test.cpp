@@ -16,24 +16,12 @@ namespace {
 
 using namespace std::chrono_literals;
 
-struct Run {
-  int status = -1;
-  std::string out, err;
-};
-
-Run run_agent(const std::vector<std::string>& arguments, const test::TempDir& dir) {
+test::Finished run_agent(const std::vector<std::string>& arguments, const test::TempDir& dir) {
   test::ChildProcess::Options options;
   options.argv = {FERRY_AGENT_BIN};
   options.argv.insert(options.argv.end(), arguments.begin(), arguments.end());
-  options.stdout_path = dir / "stdout.txt";
-  options.stderr_path = dir / "stderr.txt";
   options.env["FERRY_MODELS_DIR"] = (dir / "models").string();
-  test::ChildProcess process(options);
-  Run run;
-  run.status = process.wait_for_exit(240s).value_or(-1);
-  run.out = test::read_text(dir / "stdout.txt");
-  run.err = test::read_text(dir / "stderr.txt");
-  return run;
+  return test::run_to_end(options, dir.path(), 240s);
 }
 
 TEST(GenerateCli, WritesTheSongWithItsLyricsAndPrintsTheSeed) {

@@ -22,11 +22,7 @@ class GenerateRun : public ::testing::Test {
     fs::create_directories(dir_ / "tmp");
   }
 
-  struct Outcome {
-    int status = -1;
-    std::string out, err;
-  };
-  Outcome ferry(const std::vector<std::string>& arguments) {
+  test::Finished ferry(const std::vector<std::string>& arguments) {
     test::ChildProcess::Options options;
     options.argv = {FERRY_BIN};
     options.argv.insert(options.argv.end(), arguments.begin(), arguments.end());
@@ -35,15 +31,8 @@ class GenerateRun : public ::testing::Test {
                    {"FERRY_AGENT_BIN", FERRY_AGENT_BIN},
                    {"FERRY_MODELS_DIR", (dir_ / "models").string()},
                    {"NO_COLOR", "1"}};
-    options.stdout_path = dir_ / "out.txt";
-    options.stderr_path = dir_ / "err.txt";
     options.working_dir = dir_.path();
-    test::ChildProcess child(options);
-    Outcome outcome;
-    outcome.status = child.wait_for_exit(std::chrono::seconds(280)).value_or(-1);
-    outcome.out = test::read_text(dir_ / "out.txt");
-    outcome.err = test::read_text(dir_ / "err.txt");
-    return outcome;
+    return test::run_to_end(options, dir_.path(), std::chrono::seconds(280));
   }
 
   test::TempDir dir_{"ferry-generate-e2e"};

@@ -66,18 +66,24 @@ TEST(GroupedAttention, EqualsDenseAttentionInEveryBlocking) {
   }
 }
 
+// Attention outputs before and after the keys and values from position
+// `redrawn` on are replaced by fresh random ones.
+std::pair<at::Tensor, at::Tensor> redraw_keys_from(std::int64_t redrawn, const at::Tensor& q, const at::Tensor& k,
+                                                   const at::Tensor& v, const KeyMask& mask, std::int64_t budget) {
+  const at::Tensor before = grouped_attention(q, k, v, mask, 0.3, budget);
+  const at::Tensor k2 = k.clone(), v2 = v.clone();
+  k2.narrow(2, redrawn, k.size(2) - redrawn).normal_();
+  v2.narrow(2, redrawn, v.size(2) - redrawn).normal_();
+  return {before, grouped_attention(q, k2, v2, mask, 0.3, budget)};
+}
+
 TEST(GroupedAttention, KeysOutsideTheBandChangeNothing) {
   at::manual_seed(1);
   const at::Tensor q = at::randn({1, 2, 40, 8});
   const at::Tensor k = at::randn({1, 2, 40, 8});
   const at::Tensor v = at::randn({1, 2, 40, 8});
-  const KeyMask band{5, {}};
-  const at::Tensor before = grouped_attention(q, k, v, band, 0.3, 100);
-  // Positions 0..9 see keys up to 14 at most; rewrite keys and values 15..39.
-  const at::Tensor k2 = k.clone(), v2 = v.clone();
-  k2.narrow(2, 15, 25).normal_();
-  v2.narrow(2, 15, 25).normal_();
-  const at::Tensor after = grouped_attention(q, k2, v2, band, 0.3, 100);
+  // Positions 0..9 see keys up to 14 at most.
+  const auto [before, after] = redraw_keys_from(15, q, k, v, KeyMask{5, {}}, 100);
   EXPECT_TRUE(at::equal(before.narrow(2, 0, 10), after.narrow(2, 0, 10)));
   EXPECT_FALSE(at::allclose(before.narrow(2, 10, 30), after.narrow(2, 10, 30)));
 }
@@ -87,12 +93,7 @@ TEST(GroupedAttention, LaterKeysChangeNothingWhenCausal) {
   const at::Tensor q = at::randn({1, 4, 30, 8});
   const at::Tensor k = at::randn({1, 2, 30, 8});
   const at::Tensor v = at::randn({1, 2, 30, 8});
-  const KeyMask causal{0, {}, true};
-  const at::Tensor before = grouped_attention(q, k, v, causal, 0.3, 64);
-  const at::Tensor k2 = k.clone(), v2 = v.clone();
-  k2.narrow(2, 12, 18).normal_();
-  v2.narrow(2, 12, 18).normal_();
-  const at::Tensor after = grouped_attention(q, k2, v2, causal, 0.3, 64);
+  const auto [before, after] = redraw_keys_from(12, q, k, v, KeyMask{0, {}, true}, 64);
   EXPECT_TRUE(at::equal(before.narrow(2, 0, 12), after.narrow(2, 0, 12)));
   EXPECT_FALSE(at::allclose(before.narrow(2, 12, 18), after.narrow(2, 12, 18)));
   // The first position sees only itself.

@@ -1,5 +1,7 @@
 #include "tests/support/process.hpp"
 
+#include "tests/support/files.hpp"
+
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -108,6 +110,20 @@ void ChildProcess::kill_and_wait() {
   while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
   }
   exit_status_ = status_to_code(status);
+}
+
+Finished run_to_end(ChildProcess::Options options, const std::filesystem::path& capture_dir,
+                    std::chrono::milliseconds timeout) {
+  options.stdout_path = capture_dir / "stdout.txt";
+  options.stderr_path = capture_dir / "stderr.txt";
+  Finished finished;
+  {
+    ChildProcess child(options);
+    finished.status = child.wait_for_exit(timeout).value_or(-1);
+  }
+  finished.out = read_text(options.stdout_path);
+  finished.err = read_text(options.stderr_path);
+  return finished;
 }
 
 }  // namespace ferry::test

@@ -46,4 +46,15 @@ class ChildProcess {
   std::optional<int> exit_status_;
 };
 
+/// What a finished command printed and how it ended.
+struct Finished {
+  int status = -1;  ///< exit status, 128 + signal, or -1 when it ran past the bound (then killed)
+  std::string out, err;
+};
+
+/// Runs `options` to its end (at most `timeout`) with stdout and stderr
+/// captured to files in `capture_dir`, and returns both as text.
+Finished run_to_end(ChildProcess::Options options, const std::filesystem::path& capture_dir,
+                    std::chrono::milliseconds timeout);
+
 }  // namespace ferry::test
