@@ -28,6 +28,7 @@
 #include <nlohmann/json.hpp>
 
 #include "agent/models/checkpoint.hpp"
+#include "bench/child_run.hpp"
 #include "bench/machine.hpp"
 
 namespace {
@@ -35,20 +36,15 @@ namespace {
 namespace fs = std::filesystem;
 using ferry::models::LoadOptions;
 
+// Peak RSS in MiB of `work` run in a child, or -1 when it failed.
+double peak_rss_mib_in_child(const std::function<bool()>& work) {
+  const auto run = ferry::bench::measure_in_child([&] { return work() ? 0 : 1; });
+  return run.ok ? run.peak_rss_mb : -1;
+}
+
 constexpr std::int64_t kRowsPerTensor = 2048;
 constexpr std::int64_t kColumnsPerTensor = 2048;  // 8 MiB of BF16 per tensor
 
-// Peak RSS in MiB of `work` run in a child (nullopt-like -1 when it failed).
-double peak_rss_mib_in_child(const std::function<bool()>& work) {
-  std::fflush(nullptr);
-  const pid_t pid = ::fork();
-  if (pid < 0) return -1;
-  if (pid == 0) ::_exit(work() ? 0 : 1);
-  int status = 0;
-  rusage usage{};
-  if (::wait4(pid, &status, 0, &usage) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0) return -1;
-  return static_cast<double>(usage.ru_maxrss) / 1024.0;  // kilobytes on Linux
-}
 
 // A BF16 safetensors file of `tensors` [2048, 2048] tensors, written one
 // tensor at a time so that this process stays small. Values are smooth

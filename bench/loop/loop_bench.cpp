@@ -30,35 +30,17 @@
 #include <thread>
 
 #include "agent/engines/loop_job.hpp"
+#include "bench/child_run.hpp"
 #include "bench/machine.hpp"
 
 namespace {
 
+using ferry::bench::ChildRun;
+using ferry::bench::measure_in_child;
+
 using Clock = std::chrono::steady_clock;
 namespace fs = std::filesystem;
 
-struct ChildRun {
-  bool ok = false;
-  double seconds = 0;
-  double peak_rss_mb = 0;
-};
-
-// Runs `work` in a forked child (exit status 0 = success) and measures it.
-ChildRun measure_in_child(const std::function<int()>& work) {
-  std::fflush(nullptr);
-  const auto start = Clock::now();
-  const pid_t pid = ::fork();
-  if (pid < 0) return {};
-  if (pid == 0) ::_exit(work());
-  int status = 0;
-  rusage usage{};
-  if (::wait4(pid, &status, 0, &usage) != pid) return {};
-  ChildRun run;
-  run.seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  run.ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
-  run.peak_rss_mb = static_cast<double>(usage.ru_maxrss) / 1024.0;  // kilobytes on Linux
-  return run;
-}
 
 int run_shell(const std::string& command) {
   ::execl("/bin/sh", "sh", "-c", command.c_str(), static_cast<char*>(nullptr));
@@ -175,11 +157,11 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::printf("\n%-28s %10s %12s %12s\n", "", "time (s)", "peak RSS", "size");
-  std::printf("%-28s %10.1f %9.1f MB %9.2f GB\n", "ferry loop (fork, in-process)", ferry_run.seconds,
+  std::printf("%-28s %10.1f %9.1f MB %9.2f GB\n", "ferry loop (fork, in-process)", ferry_run.wall_seconds,
               ferry_run.peak_rss_mb, static_cast<double>(ferry_bytes) / 1e9);
-  std::printf("%-28s %10.1f %9.1f MB %9.2f GB\n", "ffmpeg -stream_loop", reference_run.seconds,
+  std::printf("%-28s %10.1f %9.1f MB %9.2f GB\n", "ffmpeg -stream_loop", reference_run.wall_seconds,
               reference_run.peak_rss_mb, static_cast<double>(reference_bytes) / 1e9);
-  const double ratio = ferry_run.seconds / reference_run.seconds;
+  const double ratio = ferry_run.wall_seconds / reference_run.wall_seconds;
   std::printf("\nratio ferry / ffmpeg time: %.2f (goal <= 1.5: %s)\n", ratio, ratio <= 1.5 ? "met" : "NOT met");
   std::printf("ferry peak RSS: %.1f MB (goal < 200 MB: %s)\n", ferry_run.peak_rss_mb,
               ferry_run.peak_rss_mb < 200 ? "met" : "NOT met");

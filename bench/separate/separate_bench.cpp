@@ -53,9 +53,13 @@
 #include "agent/models/demucs_network.hpp"
 #include "agent/models/separation.hpp"
 #include "agent/models/torchaudio_hdemucs.hpp"
+#include "bench/child_run.hpp"
 #include "bench/machine.hpp"
 
 namespace {
+
+using ferry::bench::ChildRun;
+using ferry::bench::measure_in_child;
 
 using Clock = std::chrono::steady_clock;
 namespace fs = std::filesystem;
@@ -72,28 +76,6 @@ struct Settings {
   bool native_only = false;  ///< skip the reference run (for profiling the native side)
 };
 
-struct ChildRun {
-  bool ok = false;
-  double wall_seconds = 0;
-  double peak_rss_mb = 0;
-};
-
-// Runs `work` in a forked child (exit status 0 = success) and measures it.
-ChildRun measure_in_child(const std::function<int()>& work) {
-  std::fflush(nullptr);
-  const auto start = Clock::now();
-  const pid_t pid = ::fork();
-  if (pid < 0) return {};
-  if (pid == 0) ::_exit(work());
-  int status = 0;
-  rusage usage{};
-  if (::wait4(pid, &status, 0, &usage) != pid) return {};
-  ChildRun run;
-  run.wall_seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  run.ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
-  run.peak_rss_mb = static_cast<double>(usage.ru_maxrss) / 1024.0;  // kilobytes on Linux
-  return run;
-}
 
 // Replaces the (child) process with `argv`, its stdout going to `stdout_file`.
 int exec_with_stdout(const std::vector<std::string>& argv, const fs::path& stdout_file) {
