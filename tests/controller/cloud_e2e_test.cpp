@@ -41,17 +41,7 @@ class CloudCommands : public ::testing::TestWithParam<std::string> {
     control("/_fake/faults", R"({"boot_ms": 100})");
     // The same variables for this process (the providers the test makes)
     // and for every ferry it starts.
-    env_ = {{"FERRY_VAST_API_URL", base_},
-            {"FERRY_RUNPOD_API_URL", base_},
-            {"FERRY_RUNPOD_GRAPHQL_URL", base_ + "/graphql"},
-            {"FERRY_RUNPOD_PROXY_URL", base_ + "/_fake/proxy/{pod_id}-{port}"},
-            {"FERRY_FLY_API_URL", base_},
-            {"FERRY_FLY_APP_URL", base_ + "/_fake/proxy/{app}"},
-            {"VAST_API_KEY", "vast-test-key"},
-            {"RUNPOD_API_KEY", "runpod-test-key"},
-            {"FLY_API_TOKEN", "fly-test-token"},
-            {"XDG_STATE_HOME", (dir_ / "state").string()},
-            {"NO_COLOR", "1"}};
+    env_ = fakecloud_.client_environment(dir_ / "state");
     for (const auto& [name, value] : env_) ::setenv(name.c_str(), value.c_str(), 1);
   }
 

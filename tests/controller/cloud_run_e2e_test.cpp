@@ -93,23 +93,12 @@ class CloudRun : public ::testing::TestWithParam<std::string> {
   void SetUp() override {
     http_global_init();
     ASSERT_TRUE(fakecloud_.start(FAKECLOUD_BIN, FERRY_AGENT_BIN, dir_.path()));
-    const std::string base = fakecloud_.base();
     control("/_fake/faults", R"({"boot_ms": 100})");
-    env_ = {{"FERRY_VAST_API_URL", base},
-            {"FERRY_RUNPOD_API_URL", base},
-            {"FERRY_RUNPOD_GRAPHQL_URL", base + "/graphql"},
-            {"FERRY_RUNPOD_PROXY_URL", base + "/_fake/proxy/{pod_id}-{port}"},
-            {"FERRY_FLY_API_URL", base},
-            {"FERRY_FLY_APP_URL", base + "/_fake/proxy/{app}"},
-            {"VAST_API_KEY", "vast-test-key"},
-            {"RUNPOD_API_KEY", "runpod-test-key"},
-            {"FLY_API_TOKEN", "fly-test-token"},
-            {"XDG_STATE_HOME", (dir_ / "state").string()},
-            {"NO_COLOR", "1"},
-            // Short polls and deadlines keep the scenarios quick.
-            {"FERRY_POLL_INTERVAL", "100ms"},
-            {"FERRY_START_TIMEOUT", "20s"},
-            {"FERRY_DESTROY_TIMEOUT", "10s"}};
+    env_ = fakecloud_.client_environment(dir_ / "state");
+    // Short polls and deadlines keep the scenarios quick.
+    env_["FERRY_POLL_INTERVAL"] = "100ms";
+    env_["FERRY_START_TIMEOUT"] = "20s";
+    env_["FERRY_DESTROY_TIMEOUT"] = "10s";
     test::write_text(dir_ / "one.wav", wav_tone(1.0));
     test::write_text(dir_ / "two.wav", wav_tone(1.5));
   }

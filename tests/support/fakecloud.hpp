@@ -8,6 +8,7 @@
 #include <chrono>
 #include <csignal>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -47,6 +48,22 @@ class RunningFakecloud {
 
   /// "http://127.0.0.1:PORT": the base URL of all three emulated APIs.
   const std::string& base() const { return base_; }
+
+  /// The variables that point ferry's three providers at this emulator, with
+  /// test credentials, the state store under `state_dir` and no colour.
+  std::map<std::string, std::string> client_environment(const std::filesystem::path& state_dir) const {
+    return {{"FERRY_VAST_API_URL", base_},
+            {"FERRY_RUNPOD_API_URL", base_},
+            {"FERRY_RUNPOD_GRAPHQL_URL", base_ + "/graphql"},
+            {"FERRY_RUNPOD_PROXY_URL", base_ + "/_fake/proxy/{pod_id}-{port}"},
+            {"FERRY_FLY_API_URL", base_},
+            {"FERRY_FLY_APP_URL", base_ + "/_fake/proxy/{app}"},
+            {"VAST_API_KEY", "vast-test-key"},
+            {"RUNPOD_API_KEY", "runpod-test-key"},
+            {"FLY_API_TOKEN", "fly-test-token"},
+            {"XDG_STATE_HOME", state_dir.string()},
+            {"NO_COLOR", "1"}};
+  }
 
   /// GET `path` (or POST `body` to it) on the control API; expects 200.
   nlohmann::json control(const std::string& path, const std::string& body = {}) {
