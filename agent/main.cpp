@@ -137,7 +137,8 @@ int serve(const ServeFlags& flags) {
   info.started = std::chrono::steady_clock::now();
   info.idle_timeout = *idle_timeout;
   info.deadline = *deadline;
-  info.compute = ferry::agent::configure_compute();
+  // LibTorch is loaded by the first job that needs it, not here.
+  info.compute = ferry::agent::probe_compute();
   const http::LifetimeLimits limits{info.idle_timeout, info.deadline};
 
   auto store = jobs::JobStore::open(flags.jobs_dir);

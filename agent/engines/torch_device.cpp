@@ -1,6 +1,11 @@
 #include "agent/engines/torch_device.hpp"
 
 #include <ATen/Context.h>
+#include <ATen/Parallel.h>
+#include <torch/version.h>
+
+#include <algorithm>
+#include <thread>
 
 #if FERRY_TORCH_CUDA
 #include <ATen/cuda/CUDAContext.h>
@@ -28,6 +33,23 @@ c10::ScalarType transformer_dtype(const c10::Device& device) {
   if (properties != nullptr && properties->major >= 8) return c10::ScalarType::BFloat16;
 #endif
   return c10::ScalarType::Float;
+}
+
+ComputeInfo configure_torch_compute(int threads) {
+  if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  at::set_num_threads(threads);
+  ComputeInfo info;
+  info.cpu_threads = at::get_num_threads();
+  info.torch_available = true;
+  info.torch_version = TORCH_VERSION;
+  info.device = "cpu";
+  if (at::hasCUDA()) {
+    info.device = "cuda:0";
+#if FERRY_TORCH_CUDA
+    if (const auto* properties = at::cuda::getDeviceProperties(0)) info.device_name = properties->name;
+#endif
+  }
+  return info;
 }
 
 std::string dtype_name(c10::ScalarType dtype) {

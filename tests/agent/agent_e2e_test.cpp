@@ -50,7 +50,7 @@ int incoming_files(const std::filesystem::path& uploads) {
 class AgentE2E : public ::testing::Test {
  protected:
   AgentLaunch launch(std::vector<std::string> extra_args = {}, std::map<std::string, std::string> env = {}) {
-    return AgentLaunch{jobs_dir(), dir_.path(), std::move(env), std::move(extra_args), true};
+    return AgentLaunch{jobs_dir(), dir_.path(), std::move(env), std::move(extra_args), true, {}};
   }
   std::filesystem::path jobs_dir() const { return dir_.path() / "jobs"; }
   std::filesystem::path uploads_dir() const { return jobs_dir() / "uploads"; }
@@ -74,6 +74,13 @@ class AgentE2E : public ::testing::Test {
     return job;
   }
 
+  // Submits a job and waits for it to finish.
+  static json run_job(const AgentProcess& agent, const json& spec) {
+    auto created = agent.request("POST", "/v1/jobs", spec.dump());
+    EXPECT_EQ(created.status, 202) << created.body;
+    return wait_finished(agent, AgentProcess::json(created).value("id", ""));
+  }
+
   static void expect_error(const HttpReply& reply, int status, const std::string& code,
                            const std::string& field = {}) {
     EXPECT_EQ(reply.status, status) << reply.body;
@@ -90,14 +97,13 @@ class AgentE2E : public ::testing::Test {
 };
 
 
-// Most behaviour needs no special flags: those tests share one agent, since
-// each start of the binary costs seconds (it loads LibTorch).
+// Most behaviour needs no special flags: those tests share one agent.
 class SharedAgentE2E : public AgentE2E {
  protected:
   static void SetUpTestSuite() {
     shared_dir_ = new TempDir("ferry-agent-e2e-shared");
     shared_ = new AgentProcess(AgentLaunch{shared_dir_->path() / "jobs", shared_dir_->path(), {},
-                                           {"--max-upload", "1MB"}, true});
+                                           {"--max-upload", "1MB"}, true, {}});
   }
   static void TearDownTestSuite() {
     delete shared_;
@@ -474,6 +480,82 @@ TEST_F(SharedAgentE2E, LoopJobWithABadDurationIsRejectedNamingIt) {
     expect_error(agent.request("POST", "/v1/jobs", spec.dump()), 400, "invalid_argument", "params.duration_s");
   }
 }
+
+#if FERRY_AGENT_TORCH_PLUGIN
+// LibTorch lives in a plugin the agent loads for the first separate or
+// generate job: an agent that converts never maps it.
+bool maps_library(const AgentProcess& agent, const std::string& name) {
+  return read_text("/proc/" + std::to_string(const_cast<AgentProcess&>(agent).process().pid()) + "/maps")
+             .find(name) != std::string::npos;
+}
+
+// A separate job naming a checkpoint the models folder does not have: the
+// engine has to run (and so be loaded) to find that out.
+json separate_missing_checkpoint_spec(const std::string& sha) {
+  return {{"kind", "separate"},
+          {"inputs", json::array({{{"upload", sha}, {"name", "tone.wav"}}})},
+          {"params", {{"checkpoint", "missing.th"}}}};
+}
+
+TEST_F(AgentE2E, LibTorchIsLoadedByTheFirstJobThatNeedsItAndNotBefore) {
+  AgentProcess agent(launch({}, {{"FERRY_MODELS_DIR", (dir_.path() / "models").string()}}));
+  const auto status = AgentProcess::json(agent.request("GET", "/v1/status"));
+  EXPECT_EQ(status["device"]["torch_available"], true) << status.dump();
+  EXPECT_FALSE(status["device"].value("torch_version", "").empty()) << status.dump();
+  EXPECT_FALSE(maps_library(agent, "libtorch_cpu"));
+
+  const auto sha = upload(agent, make_wav(0.5));
+  EXPECT_EQ(run_job(agent, convert_spec({{"upload", sha}, {"name", "tone.wav"}}))["state"], "succeeded");
+  EXPECT_FALSE(maps_library(agent, "libtorch_cpu")) << "a convert job loaded LibTorch";
+
+  const auto separated = run_job(agent, separate_missing_checkpoint_spec(sha));
+  ASSERT_EQ(separated["state"], "failed") << separated.dump();
+  EXPECT_NE(separated.dump().find("missing.th"), std::string::npos) << separated.dump();
+  EXPECT_TRUE(maps_library(agent, "libferry-agent-torch.so"));
+  EXPECT_TRUE(maps_library(agent, "libtorch_cpu"));
+  EXPECT_NE(agent.log().find("LibTorch engines loaded"), std::string::npos) << agent.log();
+}
+
+TEST_F(AgentE2E, WithoutItsPluginTheAgentStillConvertsAndRefusesSeparationNamingThePlugin) {
+  const auto alone = dir_.path() / "bin" / "ferry-agent";
+  std::filesystem::create_directories(alone.parent_path());
+  std::filesystem::copy_file(FERRY_AGENT_BIN, alone);
+  AgentLaunch without = launch();
+  without.binary = alone;
+  AgentProcess agent(without);
+  EXPECT_EQ(AgentProcess::json(agent.request("GET", "/v1/status"))["device"]["torch_available"], false);
+
+  const auto sha = upload(agent, make_wav(0.5));
+  EXPECT_EQ(run_job(agent, convert_spec({{"upload", sha}, {"name", "tone.wav"}}))["state"], "succeeded");
+  const auto separated = run_job(agent, separate_missing_checkpoint_spec(sha));
+  ASSERT_EQ(separated["state"], "failed") << separated.dump();
+  EXPECT_EQ(separated["error"]["code"], "unsupported") << separated.dump();
+  EXPECT_NE(separated["error"].value("message", "").find("libferry-agent-torch.so"), std::string::npos)
+      << separated.dump();
+}
+
+TEST_F(AgentE2E, APluginThatDoesNotLoadIsRefusedWithTheLoadersReason) {
+  const auto alone = dir_.path() / "bin" / "ferry-agent";
+  std::filesystem::create_directories(alone.parent_path());
+  std::filesystem::copy_file(FERRY_AGENT_BIN, alone);
+  write_text(alone.parent_path() / "libferry-agent-torch.so", "not an ELF file");
+  AgentLaunch broken = launch();
+  broken.binary = alone;
+  AgentProcess agent(broken);
+
+  const auto sha = upload(agent, make_wav(0.5));
+  const auto separated = run_job(agent, separate_missing_checkpoint_spec(sha));
+  ASSERT_EQ(separated["state"], "failed") << separated.dump();
+  EXPECT_EQ(separated["error"]["code"], "unsupported") << separated.dump();
+  const auto message = separated["error"].value("message", "");
+  EXPECT_NE(message.find("could not load the LibTorch engines from " + (alone.parent_path() /
+                                                                        "libferry-agent-torch.so").string()),
+            std::string::npos)
+      << message;
+  // The job after it gets the same answer, without a second attempt at loading.
+  EXPECT_EQ(run_job(agent, separate_missing_checkpoint_spec(sha))["error"]["code"], "unsupported");
+}
+#endif
 
 }  // namespace
 }  // namespace ferry::test

@@ -12,7 +12,8 @@ AgentProcess::AgentProcess(AgentLaunch launch) {
   const auto port_file = launch.work_dir / ("agent-" + std::to_string(n) + ".port");
   log_path_ = launch.work_dir / ("agent-" + std::to_string(n) + ".log");
   ChildProcess::Options options;
-  options.argv = {FERRY_AGENT_BIN, "serve",  "--host", "127.0.0.1",        "--port",
+  const std::string binary = launch.binary.empty() ? std::string(FERRY_AGENT_BIN) : launch.binary.string();
+  options.argv = {binary,          "serve",  "--host", "127.0.0.1",        "--port",
                   "0",             "--port-file", port_file.string(), "--jobs", launch.jobs_dir.string()};
   options.argv.insert(options.argv.end(), launch.extra_args.begin(), launch.extra_args.end());
   options.env = launch.env;

@@ -24,6 +24,7 @@ struct AgentLaunch {
   std::map<std::string, std::string> env;
   std::vector<std::string> extra_args;
   bool set_token = true;
+  std::filesystem::path binary;                   ///< empty: the ferry-agent of this build
 };
 
 class AgentProcess {
