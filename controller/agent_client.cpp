@@ -1,6 +1,9 @@
 #include "controller/agent_client.hpp"
 
 #include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <ctime>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -23,7 +26,30 @@ std::string string_or_empty(const json& object, const char* key) {
 
 bool is_transient_status(int status) { return status == 502 || status == 503 || status == 504; }
 
+std::optional<double> timestamp_field(const json& object, const char* key) {
+  auto found = object.find(key);
+  if (found == object.end() || !found->is_string()) return std::nullopt;
+  return unix_seconds_from_rfc3339(found->get_ref<const std::string&>());
+}
+
 }  // namespace
+
+std::optional<double> unix_seconds_from_rfc3339(std::string_view text) {
+  std::tm parts{};
+  std::string copy(text);
+  const char* rest = ::strptime(copy.c_str(), "%Y-%m-%dT%H:%M:%S", &parts);
+  if (!rest) return std::nullopt;
+  double fraction = 0;
+  if (*rest == '.') {
+    double scale = 0.1;
+    const char* digit = rest + 1;
+    if (!std::isdigit(static_cast<unsigned char>(*digit))) return std::nullopt;
+    for (; std::isdigit(static_cast<unsigned char>(*digit)); ++digit, scale /= 10) fraction += (*digit - '0') * scale;
+    rest = digit;
+  }
+  if (std::string_view(rest) != "Z") return std::nullopt;
+  return static_cast<double>(::timegm(&parts)) + fraction;
+}
 
 Result<AgentJob> agent_job_from_json(const json& body) {
   if (!body.is_object()) return fail(ErrorCode::data_loss, "agent sent a job that is not a JSON object");
@@ -58,6 +84,12 @@ Result<AgentJob> agent_job_from_json(const json& body) {
     }
   }
   if (auto result = body.find("result"); result != body.end()) job.result = *result;
+  if (job.finished()) {
+    auto started = timestamp_field(body, "started_at");
+    auto finished = timestamp_field(body, "finished_at");
+    // To the agent's millisecond: the doubles of two epoch times carry noise below it.
+    if (started && finished && *finished >= *started) job.work_s = std::round((*finished - *started) * 1000) / 1000;
+  }
   return job;
 }
 

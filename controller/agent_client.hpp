@@ -9,6 +9,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -37,6 +38,9 @@ struct AgentJob {
   std::vector<AgentOutput> outputs;
   /// What the engine reported beyond its files (e.g. a loop's points); null when nothing.
   nlohmann::json result;
+  /// Seconds the agent worked on it (its started_at to finished_at), once
+  /// finished and when the agent reports both times.
+  std::optional<double> work_s;
 
   /// True once the job will not change again.
   bool finished() const { return state == "succeeded" || state == "failed" || state == "canceled"; }
@@ -47,6 +51,9 @@ struct UploadReceipt {
   std::string sha256;
   std::uint64_t bytes = 0;
 };
+
+/// Seconds since the Unix epoch of an agent timestamp, "YYYY-MM-DDTHH:MM:SS[.fff]Z".
+std::optional<double> unix_seconds_from_rfc3339(std::string_view text);
 
 /// Parses a job object; errors name the missing or malformed field.
 Result<AgentJob> agent_job_from_json(const nlohmann::json& json);

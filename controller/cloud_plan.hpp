@@ -40,12 +40,14 @@ std::vector<providers::Offer> offers_for_instance(const std::vector<providers::O
 /// How long one job is expected to take on the agent, for `--dry-run`'s
 /// estimate: a fixed start per kind plus a rate on its input's size (or, for
 /// loop and generate, on the audio it makes). `input_bytes` nullopt for
-/// URLs and awaited files, which count as 10 MB. Rough on purpose: the
-/// estimate says so.
+/// URLs and awaited files, which count as 10 MB. Rough on purpose: past
+/// jobs of the kind scale it (estimate_history.hpp), and the estimate says
+/// which it used.
 std::chrono::milliseconds expected_job_time(const config::JobParams& params, std::optional<std::uint64_t> input_bytes);
 
-/// The allowance for creating an instance until its agent is READY (image
-/// pull, boot, agent start) and for its teardown, per provider.
+/// The default allowance for creating an instance until its agent is READY
+/// (image pull, boot, agent start) and for its teardown, per provider: used
+/// until this machine has enough past instances there (estimate_history.hpp).
 std::chrono::milliseconds expected_startup(const std::string& provider);
 
 /// What a plan is expected to cost, shown by `--dry-run`.

@@ -32,6 +32,10 @@ void InstanceDriver::record_state(const std::string& state) {
     say("warning: " + saved.error().describe());
 }
 
+void InstanceDriver::record_saved(const Status& saved) {
+  if (!saved) say("warning: " + saved.error().describe());
+}
+
 Status InstanceDriver::bring_up() {
   drive_until(Stage::ship);
   if (lifecycle_.stage() == Stage::ship) return {};
@@ -109,7 +113,10 @@ std::optional<std::chrono::milliseconds> InstanceDriver::step(Stage until) {
 void InstanceDriver::record_transition(Stage from, const std::string& previous_instance) {
   Stage to = lifecycle_.stage();
   if (to == from) return;
-  if (to == Stage::ship) record_state("running");
+  if (to == Stage::ship) {
+    record_state("running");
+    if (row_ != 0) record_saved(store_.set_instance_ready(row_));
+  }
   if (to == Stage::destroy) record_state("stopping");
   if (from == Stage::confirm_gone && lifecycle_.outcome() != Outcome::teardown_failed) {
     record_state("destroyed");
@@ -143,7 +150,7 @@ std::chrono::milliseconds InstanceDriver::perform_create() {
     lifecycle_.on_create_failed(created.error(), now());
     return std::chrono::milliseconds(0);
   }
-  if (auto saved = store_.set_instance_created(row_, *created); !saved) say("warning: " + saved.error().describe());
+  record_saved(store_.set_instance_created(row_, *created));
   billing_ = *created;
   if (request_.on_billing_started) request_.on_billing_started(*created, offer);
   lifecycle_.on_created(*created, now());
@@ -179,6 +186,8 @@ std::chrono::milliseconds InstanceDriver::poll_agent() {
 std::chrono::milliseconds InstanceDriver::perform_destroy() {
   auto destroyed = provider_.destroy(lifecycle_.instance_id());
   if (destroyed) {
+    // Billing stops here, not when the instance is confirmed gone.
+    if (row_ != 0) record_saved(store_.set_instance_destroy_accepted(row_));
     lifecycle_.on_destroyed(now());
     return std::chrono::milliseconds(0);
   }

@@ -74,6 +74,8 @@ class InstanceDriver {
   bool teardown_failed() const { return lifecycle_.outcome() == Outcome::teardown_failed; }
   /// The offer the instance runs on (for the price).
   const providers::Offer* offer() const;
+  /// The state store row of the current instance (0 before the first create).
+  std::int64_t record_row() const { return row_; }
 
  private:
   /// Performs steps (sleeping between them) until `until` or closed.
@@ -86,6 +88,8 @@ class InstanceDriver {
   /// Keeps the state store in step with the lifecycle after each action.
   void record_transition(Stage from, const std::string& previous_instance);
   void record_state(const std::string& state);
+  /// Warns when a state store write failed: the run goes on without it.
+  void record_saved(const Status& saved);
   void say(const std::string& text);
 
   providers::Provider& provider_;

@@ -165,7 +165,7 @@ Status InstanceWorker::send(InFlight& job) {
     }
     spec.inputs.push_back(std::move(input));
   }
-  shared_.job_state(job.ticket.index, "submitted");
+  shared_.job_submitted(job.ticket.index, driver_->record_row());
   auto accepted = agent_->put_job(job.ticket.agent_id, config::job_spec_to_json(spec));
   if (!accepted) return fail(accepted.error());
   job.submitted = true;
@@ -175,6 +175,7 @@ Status InstanceWorker::send(InFlight& job) {
 }
 
 void InstanceWorker::settle(InFlight& job, const AgentJob& latest) {
+  shared_.job_finished_on_agent(job.ticket.index, latest);
   if (latest.state != "succeeded") {
     std::string message = latest.error ? latest.error->describe() : "the agent gave no reason";
     shared_.job_progress(job.ticket.index, latest);

@@ -8,15 +8,21 @@
 
 #include "config/units.hpp"
 #include "controller/offers.hpp"
+#include "controller/state_store.hpp"
 
 namespace ferry::controller {
 namespace {
 
 using nlohmann::json;
 
+// Where each figure comes from (past runs or a default) is said next to it.
 constexpr const char* kDurationMethod =
-    "each instance: a start-up allowance for the provider (create, boot, agent ready, teardown) plus the jobs it "
-    "is expected to get, each timed by its kind and its input's size; a rough guide, not a quote";
+    "each instance: the provider's start-up overhead (create, boot, agent ready, transfers, teardown) plus the "
+    "jobs it is expected to get, each timed by its kind and its input's size; a guide, not a quote";
+
+json basis_json(EstimateBasis basis, std::size_t samples, std::size_t needed) {
+  return {{"source", to_string(basis)}, {"samples", samples}, {"needed", needed}};
+}
 
 std::string machine_text(const providers::Offer& offer) {
   if (offer.gpu_name.empty()) return offer.cpu_count > 0 ? fmt::format("{} CPUs", offer.cpu_count) : "CPU";
@@ -31,11 +37,11 @@ std::size_t instances_for(const config::Manifest& manifest, const Plan& plan) {
 }
 
 MachinePlan plan_machines(const Plan& plan, const config::Manifest& manifest,
-                          const std::vector<providers::Offer>& ranked) {
+                          const std::vector<providers::Offer>& ranked, const Calibration& calibration) {
   MachinePlan machines;
   machines.provider = plan.provider;
   machines.offers_ranked = ranked.size();
-  machines.startup = expected_startup(plan.provider);
+  machines.startup = startup_estimate(calibration, plan.provider);
   const std::size_t instances = instances_for(manifest, plan);
   std::vector<double> prices;
   for (std::size_t i = 0; i < instances && !ranked.empty(); ++i) {
@@ -44,18 +50,28 @@ MachinePlan plan_machines(const Plan& plan, const config::Manifest& manifest,
   }
   std::vector<std::chrono::milliseconds> job_times;
   for (const auto& job : plan.jobs) {
-    std::optional<std::uint64_t> bytes;
-    if (job.input.generated) {
-      bytes = 0;
-    } else if (!job.input.is_url && !job.input.from_earlier_entry) {
-      std::error_code error;
-      auto size = std::filesystem::file_size(job.input.file, error);
-      if (!error) bytes = size;
-    }
-    job_times.push_back(expected_job_time(job.params, bytes));
+    const auto& scale =
+        machines.job_times.try_emplace(job.kind, job_time_estimate(calibration, job.kind)).first->second;
+    const auto built_in = expected_job_time(job.params, job.input.size_now());
+    job_times.push_back(std::chrono::milliseconds(
+        static_cast<std::int64_t>(static_cast<double>(built_in.count()) * scale.factor + 0.5)));
   }
-  machines.estimate = estimate_cost(prices, job_times, machines.startup, manifest);
+  machines.estimate = estimate_cost(prices, job_times, machines.startup.per_instance, manifest);
   return machines;
+}
+
+Result<Calibration> load_calibration(const std::filesystem::path& state_db) {
+  std::error_code error;
+  // A dry run on a fresh machine leaves nothing behind.
+  if (!std::filesystem::exists(state_db, error)) return Calibration{};
+  auto store = StateStore::open(state_db);
+  if (!store) return fail(store.error());
+  const CalibrationLimits limits;
+  auto instances = store->past_instances(static_cast<int>(limits.instances_per_provider));
+  if (!instances) return fail(instances.error());
+  auto jobs = store->past_jobs(static_cast<int>(limits.jobs_per_kind));
+  if (!jobs) return fail(jobs.error());
+  return calibrate(*instances, *jobs, limits);
 }
 
 std::string describe_machines(const MachinePlan& machines, const config::Manifest& manifest) {
@@ -80,14 +96,23 @@ std::string describe_machines(const MachinePlan& machines, const config::Manifes
   text += fmt::format("; at most ${:.2f} if every instance ran until {}{}\n", estimate.at_most, limit,
                       estimate.capped_by_budget ? fmt::format(" (capped by the budget ${:.2f})", *manifest.budget)
                                                 : std::string());
-  text += fmt::format("  duration: {} ({} start-up on {})\n", kDurationMethod,
-                      config::format_duration(machines.startup), machines.provider);
+  text += fmt::format("  duration: {}\n", kDurationMethod);
+  text += fmt::format("  {}\n", describe_startup(machines.startup, machines.provider));
+  std::string kinds;
+  for (const auto& [kind, scale] : machines.job_times)
+    kinds += (kinds.empty() ? "" : "; ") + describe_job_time(scale, kind);
+  if (!kinds.empty()) text += fmt::format("  job times: {}\n", kinds);
   return text;
 }
 
 json machines_to_json(const MachinePlan& machines) {
   const auto& estimate = machines.estimate;
   json instances = json::array();
+  json job_times = json::object();
+  for (const auto& [kind, scale] : machines.job_times) {
+    job_times[kind] = basis_json(scale.basis, scale.samples, scale.needed);
+    job_times[kind]["factor"] = scale.factor;
+  }
   for (std::size_t i = 0; i < machines.first_offers.size(); ++i) {
     instances.push_back({{"offer", offers_to_json({machines.first_offers[i]})[0]},
                          {"jobs", estimate.jobs_per_instance[i]},
@@ -101,7 +126,9 @@ json machines_to_json(const MachinePlan& machines) {
             {"expected_cost", estimate.expected},
             {"at_most", estimate.at_most},
             {"capped_by_budget", estimate.capped_by_budget},
-            {"startup_seconds", machines.startup.count() / 1000.0},
+            {"startup_seconds", static_cast<double>(machines.startup.per_instance.count()) / 1000.0},
+            {"startup_basis", basis_json(machines.startup.basis, machines.startup.samples, machines.startup.needed)},
+            {"job_times", job_times},
             {"duration_method", kDurationMethod}}}};
 }
 

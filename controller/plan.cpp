@@ -92,6 +92,15 @@ config::AudioFormat output_format(const config::JobParams& params) {
 
 }  // namespace
 
+std::optional<std::uint64_t> PlannedInput::size_now() const {
+  if (generated) return 0;
+  if (is_url) return std::nullopt;
+  std::error_code error;
+  auto size = std::filesystem::file_size(file, error);
+  if (error) return std::nullopt;
+  return size;
+}
+
 std::string PlannedInput::shown() const {
   if (generated) {
     std::string text = "(generated) ";  // two steps: see local_output_name on GCC 12's -Wrestrict

@@ -13,6 +13,7 @@
 // and uploaded. If it still does not exist then, that job fails with an
 // error naming it and listing the earlier outputs.
 
+#include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -39,6 +40,10 @@ struct PlannedInput {
   config::SourceLocation where;  ///< where the manifest names it, for messages
   /// As the user sees it: the absolute path, or the URL.
   std::string shown() const;
+  /// The size a job's time is estimated on: 0 for a generated job, the
+  /// local file's size when it exists now, nullopt for a URL or a file not
+  /// made yet (an earlier entry's output, at plan time).
+  std::optional<std::uint64_t> size_now() const;
 };
 
 /// One agent job.

@@ -71,6 +71,8 @@ class Run {
  private:
   std::optional<ExitCode> load_and_plan();
   std::optional<ExitCode> choose_machines();
+  /// What past runs say about start-up and job times; defaults when unreadable.
+  Calibration past_runs_calibration();
   ExitCode print_dry_run();
   std::optional<ExitCode> confirm_spending();
   Status open_record();
@@ -124,6 +126,15 @@ std::optional<ExitCode> Run::load_and_plan() {
   return std::nullopt;
 }
 
+Calibration Run::past_runs_calibration() {
+  auto path = StateStore::default_path();
+  Result<Calibration> calibration = path ? load_calibration(*path) : fail(path.error());
+  if (calibration) return std::move(*calibration);
+  // The estimate is a guide: without its history it still has the defaults.
+  std::fprintf(err_, "warning: estimating without past runs: %s\n", calibration.error().describe().c_str());
+  return Calibration{};
+}
+
 std::optional<ExitCode> Run::choose_machines() {
   ProviderFactoryOptions factory;
   // A dry run only searches, which some providers allow without a key.
@@ -140,7 +151,7 @@ std::optional<ExitCode> Run::choose_machines() {
     return report_early(error, code);
   }
   ranked_ = std::move(*offers);
-  machines_ = plan_machines(plan_, manifest_, ranked_);
+  machines_ = plan_machines(plan_, manifest_, ranked_, past_runs_calibration());
   return std::nullopt;
 }
 

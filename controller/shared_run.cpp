@@ -1,6 +1,7 @@
 #include "controller/shared_run.hpp"
 
 #include "common/sha256.hpp"
+#include "controller/cloud_plan.hpp"
 #include "controller/interrupt.hpp"
 
 namespace ferry::controller {
@@ -104,6 +105,33 @@ std::size_t SharedRun::capacity() const {
 void SharedRun::job_state(std::size_t index, const std::string& state) {
   std::lock_guard lock(mutex_);
   record(jobs_[index], state);
+}
+
+void SharedRun::job_submitted(std::size_t index, std::int64_t instance_row) {
+  std::lock_guard lock(mutex_);
+  TrackedJob& job = jobs_[index];
+  // Now, not at plan time: an earlier entry's output exists by the time its job is sent.
+  const auto size = job.plan->input.size_now();
+  job.record.input_bytes = job.plan->input.generated ? std::nullopt : size;
+  job.record.expected_s = std::nullopt;
+  if (size)
+    job.record.expected_s =
+        std::chrono::duration<double>(expected_job_time(job.plan->params, size)).count();
+  job.record.work_s = std::nullopt;
+  if (instance_row > 0) job.record.instance_row = instance_row;
+  job.submitted_at = std::chrono::steady_clock::now();
+  record(job, "submitted");
+}
+
+void SharedRun::job_finished_on_agent(std::size_t index, const AgentJob& latest) {
+  std::lock_guard lock(mutex_);
+  TrackedJob& job = jobs_[index];
+  if (latest.work_s) {
+    job.record.work_s = latest.work_s;
+  } else if (job.submitted_at && !job.record.work_s) {
+    // Not again when a failed download has it settled a second time.
+    job.record.work_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - *job.submitted_at).count();
+  }
 }
 
 void SharedRun::job_progress(std::size_t index, const AgentJob& latest) {

@@ -34,6 +34,8 @@ struct TrackedJob {
   JobRecord record;
   AgentJob last;
   std::vector<std::filesystem::path> outputs;
+  /// When it was last sent to an agent: its work time when the agent reports none.
+  std::optional<std::chrono::steady_clock::time_point> submitted_at;
 };
 
 /// A job handed to an instance: what it needs to send it.
@@ -74,6 +76,12 @@ class SharedRun {
   /// has not begun.
   std::size_t capacity() const;
   void job_state(std::size_t index, const std::string& state);
+  /// About to be sent to the agent of instance row `instance_row`: records
+  /// it as submitted, with its input's size and the built-in prediction.
+  void job_submitted(std::size_t index, std::int64_t instance_row);
+  /// The agent says the job is finished: notes its work time (the agent's
+  /// own, else the time since it was submitted) for the next record.
+  void job_finished_on_agent(std::size_t index, const AgentJob& latest);
   void job_progress(std::size_t index, const AgentJob& latest);
   void job_succeeded(std::size_t index, const AgentJob& latest, std::vector<std::filesystem::path> outputs);
   /// Ends a job that will not run again: `state` failed or canceled.

@@ -13,7 +13,9 @@ namespace ferry::controller {
 namespace {
 
 // 1: runs, instances, jobs. 2: instances.price_per_hour (for cost so far).
-constexpr int kSchemaVersion = 2;
+// 3: millisecond instance timings and job sizes, predictions and work times
+// (what `--dry-run` calibrates its estimate on).
+constexpr int kSchemaVersion = 3;
 
 constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
@@ -40,7 +42,11 @@ CREATE TABLE IF NOT EXISTS instances (
   endpoint TEXT NOT NULL DEFAULT '',
   created_at INTEGER NOT NULL,
   destroyed_at INTEGER,
-  price_per_hour REAL NOT NULL DEFAULT 0
+  price_per_hour REAL NOT NULL DEFAULT 0,
+  created_ms INTEGER,
+  ready_ms INTEGER,
+  destroy_ms INTEGER,
+  gone_ms INTEGER
 );
 CREATE TABLE IF NOT EXISTS jobs (
   id TEXT PRIMARY KEY,
@@ -51,11 +57,30 @@ CREATE TABLE IF NOT EXISTS jobs (
   state TEXT NOT NULL,
   error TEXT NOT NULL DEFAULT '',
   outputs TEXT NOT NULL DEFAULT '[]',
-  updated_at INTEGER NOT NULL
+  updated_at INTEGER NOT NULL,
+  input_bytes INTEGER,
+  expected_s REAL,
+  work_s REAL,
+  instance_row INTEGER
 );
 CREATE INDEX IF NOT EXISTS jobs_by_run ON jobs(run_id);
 CREATE INDEX IF NOT EXISTS instances_by_run ON instances(run_id);
 )sql";
+
+// Each step brings a database of the version before it to the next.
+constexpr const char* kAddPrices = "ALTER TABLE instances ADD COLUMN price_per_hour REAL NOT NULL DEFAULT 0;";
+constexpr const char* kAddTimings = R"sql(
+ALTER TABLE instances ADD COLUMN created_ms INTEGER;
+ALTER TABLE instances ADD COLUMN ready_ms INTEGER;
+ALTER TABLE instances ADD COLUMN destroy_ms INTEGER;
+ALTER TABLE instances ADD COLUMN gone_ms INTEGER;
+ALTER TABLE jobs ADD COLUMN input_bytes INTEGER;
+ALTER TABLE jobs ADD COLUMN expected_s REAL;
+ALTER TABLE jobs ADD COLUMN work_s REAL;
+ALTER TABLE jobs ADD COLUMN instance_row INTEGER;
+)sql";
+// After the migrations: the columns exist whatever the starting version.
+constexpr const char* kIndexesOnNewColumns = "CREATE INDEX IF NOT EXISTS jobs_by_instance ON jobs(instance_row);";
 
 constexpr std::array<std::string_view, 7> kRunStates{
     "planned", "starting", "running", "succeeded", "failed", "interrupted", "teardown_failed"};
@@ -88,6 +113,16 @@ class Statement {
     sqlite3_bind_null(stmt_, ++index_);
     return *this;
   }
+  Statement& bind(std::optional<std::uint64_t> number) {
+    if (number) return bind(static_cast<std::int64_t>(*number));
+    sqlite3_bind_null(stmt_, ++index_);
+    return *this;
+  }
+  Statement& bind(std::optional<double> number) {
+    if (number) return bind(*number);
+    sqlite3_bind_null(stmt_, ++index_);
+    return *this;
+  }
   /// SQLITE_ROW, SQLITE_DONE or an error code.
   int step() { return sqlite3_step(stmt_); }
   std::string text(int column) const {
@@ -99,6 +134,10 @@ class Statement {
   std::optional<std::int64_t> optional_integer(int column) const {
     if (sqlite3_column_type(stmt_, column) == SQLITE_NULL) return std::nullopt;
     return integer(column);
+  }
+  std::optional<double> optional_real(int column) const {
+    if (sqlite3_column_type(stmt_, column) == SQLITE_NULL) return std::nullopt;
+    return real(column);
   }
 
  private:
@@ -136,6 +175,11 @@ constexpr const char* kRunColumns =
 
 UnixSeconds now_unix() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+UnixMillis now_unix_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 
@@ -225,31 +269,28 @@ Result<StateStore> StateStore::open(const std::filesystem::path& path) {
     Statement select(impl->db, "SELECT MAX(version) FROM schema_version");
     if (select.ok() && select.step() == SQLITE_ROW) version = select.optional_integer(0);
   }
-  if (version && *version < kSchemaVersion) {
-    // Additive migrations, oldest first; CREATE TABLE above made nothing new
-    // for a database that already had the tables.
-    Status migrated;
-    if (*version < 2)
-      migrated = impl->exec("ALTER TABLE instances ADD COLUMN price_per_hour REAL NOT NULL DEFAULT 0;",
-                            "add instances.price_per_hour");
-    if (!migrated) {
-      impl->exec("ROLLBACK;", "rollback");
-      return fail(migrated.error());
-    }
-  }
-  if (!version || *version < kSchemaVersion) {
-    Statement record(impl->db, "INSERT INTO schema_version (version) VALUES (?)");
-    record.bind(static_cast<std::int64_t>(kSchemaVersion));
-    if (auto inserted = impl->run(record, "record schema version"); !inserted) {
-      impl->exec("ROLLBACK;", "rollback");
-      return fail(inserted.error());
-    }
-  } else if (*version > kSchemaVersion) {
+  if (version && *version > kSchemaVersion) {
     impl->exec("ROLLBACK;", "rollback");
     return fail(ErrorCode::failed_precondition,
                 "the state database '" + path.string() + "' was written by a newer ferry (schema " +
                     std::to_string(*version) + "); upgrade ferry",
                 path.string());
+  }
+  if (!version || *version < kSchemaVersion) {
+    // Additive migrations, oldest first; CREATE TABLE above made nothing new
+    // for a database that already had the tables.
+    Status migrated;
+    if (version && *version < 2) migrated = impl->exec(kAddPrices, "add instances.price_per_hour");
+    if (migrated && version && *version < 3)
+      migrated = impl->exec(kAddTimings, "add instance timings and job work times");
+    if (migrated) migrated = impl->exec(kIndexesOnNewColumns, "create indexes");
+    Statement record(impl->db, "INSERT INTO schema_version (version) VALUES (?)");
+    record.bind(static_cast<std::int64_t>(kSchemaVersion));
+    if (migrated) migrated = impl->run(record, "record schema version");
+    if (!migrated) {
+      impl->exec("ROLLBACK;", "rollback");
+      return fail(migrated.error());
+    }
   }
   if (auto committed = impl->exec("COMMIT;", "commit"); !committed) return fail(committed.error());
   return StateStore(std::move(impl));
@@ -303,31 +344,48 @@ Result<std::vector<RunRecord>> StateStore::list_runs(int limit) {
 Result<std::int64_t> StateStore::record_intended_instance(const std::string& run_id, const std::string& provider,
                                                           double price_per_hour) {
   Statement insert(impl_->db,
-                   "INSERT INTO instances (run_id, provider, state, created_at, price_per_hour) "
-                   "VALUES (?,?,'intended',?,?)");
-  insert.bind(run_id).bind(provider).bind(now_unix()).bind(price_per_hour);
+                   "INSERT INTO instances (run_id, provider, state, created_at, price_per_hour, created_ms) "
+                   "VALUES (?,?,'intended',?,?,?)");
+  const UnixMillis now = now_unix_ms();
+  insert.bind(run_id).bind(provider).bind(now / 1000).bind(price_per_hour).bind(now);
   if (auto done = impl_->run(insert, "record instance for run " + run_id); !done) return fail(done.error());
   return static_cast<std::int64_t>(sqlite3_last_insert_rowid(impl_->db));
 }
 
 Status StateStore::set_instance_created(std::int64_t row, const std::string& provider_id) {
-  Statement update(impl_->db, "UPDATE instances SET provider_id=?, state='created' WHERE id=?");
-  update.bind(provider_id).bind(row);
+  Statement update(impl_->db,
+                   "UPDATE instances SET provider_id=?, state='created', created_ms=? WHERE id=?");
+  update.bind(provider_id).bind(now_unix_ms()).bind(row);
   return impl_->run(update, "record instance id " + provider_id);
 }
 
 Status StateStore::set_instance_state(std::int64_t row, const std::string& state, const std::string& endpoint) {
   Statement update(impl_->db,
                    "UPDATE instances SET state=?, endpoint=CASE WHEN ?='' THEN endpoint ELSE ? END, "
-                   "destroyed_at=CASE WHEN ?='destroyed' THEN ? ELSE destroyed_at END WHERE id=?");
-  update.bind(state).bind(endpoint).bind(endpoint).bind(state).bind(now_unix()).bind(row);
+                   "destroyed_at=CASE WHEN ?='destroyed' THEN ? ELSE destroyed_at END, "
+                   "gone_ms=CASE WHEN ?='destroyed' THEN ? ELSE gone_ms END WHERE id=?");
+  const UnixMillis now = now_unix_ms();
+  update.bind(state).bind(endpoint).bind(endpoint).bind(state).bind(now / 1000).bind(state).bind(now).bind(row);
   return impl_->run(update, "update instance state");
+}
+
+Status StateStore::set_instance_ready(std::int64_t row) {
+  Statement update(impl_->db, "UPDATE instances SET ready_ms=COALESCE(ready_ms, ?) WHERE id=?");
+  update.bind(now_unix_ms()).bind(row);
+  return impl_->run(update, "record instance ready");
+}
+
+Status StateStore::set_instance_destroy_accepted(std::int64_t row) {
+  Statement update(impl_->db, "UPDATE instances SET destroy_ms=COALESCE(destroy_ms, ?) WHERE id=?");
+  update.bind(now_unix_ms()).bind(row);
+  return impl_->run(update, "record instance destroy");
 }
 
 Result<std::vector<InstanceRecord>> StateStore::list_instances(const std::string& run_id) {
   Statement select(impl_->db,
                    "SELECT id, run_id, provider, provider_id, state, endpoint, created_at, destroyed_at, "
-                   "price_per_hour FROM instances WHERE run_id=? ORDER BY id");
+                   "price_per_hour, created_ms, ready_ms, destroy_ms, gone_ms FROM instances WHERE run_id=? "
+                   "ORDER BY id");
   if (!select.ok()) return fail(database_error(impl_->db, "list instances"));
   select.bind(run_id);
   std::vector<InstanceRecord> instances;
@@ -343,6 +401,10 @@ Result<std::vector<InstanceRecord>> StateStore::list_instances(const std::string
     instance.created_at = select.integer(6);
     instance.destroyed_at = select.optional_integer(7);
     instance.price_per_hour = select.real(8);
+    instance.created_ms = select.optional_integer(9);
+    instance.ready_ms = select.optional_integer(10);
+    instance.destroy_ms = select.optional_integer(11);
+    instance.gone_ms = select.optional_integer(12);
     instances.push_back(std::move(instance));
   }
   if (rc != SQLITE_DONE) return fail(database_error(impl_->db, "list instances"));
@@ -351,18 +413,21 @@ Result<std::vector<InstanceRecord>> StateStore::list_instances(const std::string
 
 Status StateStore::upsert_job(const JobRecord& job) {
   Statement upsert(impl_->db,
-                   "INSERT INTO jobs (id, run_id, entry_index, kind, input, state, error, outputs, updated_at) "
-                   "VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET state=excluded.state, "
-                   "error=excluded.error, outputs=excluded.outputs, updated_at=excluded.updated_at");
+                   "INSERT INTO jobs (id, run_id, entry_index, kind, input, state, error, outputs, updated_at, "
+                   "input_bytes, expected_s, work_s, instance_row) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?) "
+                   "ON CONFLICT(id) DO UPDATE SET state=excluded.state, error=excluded.error, "
+                   "outputs=excluded.outputs, updated_at=excluded.updated_at, input_bytes=excluded.input_bytes, "
+                   "expected_s=excluded.expected_s, work_s=excluded.work_s, instance_row=excluded.instance_row");
   upsert.bind(job.id).bind(job.run_id).bind(std::int64_t{job.entry_index}).bind(job.kind).bind(job.input)
-      .bind(job.state).bind(job.error).bind(nlohmann::json(job.outputs).dump()).bind(now_unix());
+      .bind(job.state).bind(job.error).bind(nlohmann::json(job.outputs).dump()).bind(now_unix())
+      .bind(job.input_bytes).bind(job.expected_s).bind(job.work_s).bind(job.instance_row);
   return impl_->run(upsert, "record job " + job.id);
 }
 
 Result<std::vector<JobRecord>> StateStore::list_jobs(const std::string& run_id) {
   Statement select(impl_->db,
-                   "SELECT id, run_id, entry_index, kind, input, state, error, outputs, updated_at "
-                   "FROM jobs WHERE run_id=? ORDER BY rowid");
+                   "SELECT id, run_id, entry_index, kind, input, state, error, outputs, updated_at, "
+                   "input_bytes, expected_s, work_s, instance_row FROM jobs WHERE run_id=? ORDER BY rowid");
   if (!select.ok()) return fail(database_error(impl_->db, "list jobs"));
   select.bind(run_id);
   std::vector<JobRecord> jobs;
@@ -381,9 +446,67 @@ Result<std::vector<JobRecord>> StateStore::list_jobs(const std::string& run_id) 
       for (const auto& output : outputs)
         if (output.is_string()) job.outputs.push_back(output.get<std::string>());
     job.updated_at = select.integer(8);
+    if (auto bytes = select.optional_integer(9); bytes && *bytes >= 0)
+      job.input_bytes = static_cast<std::uint64_t>(*bytes);
+    job.expected_s = select.optional_real(10);
+    job.work_s = select.optional_real(11);
+    job.instance_row = select.optional_integer(12);
     jobs.push_back(std::move(job));
   }
   if (rc != SQLITE_DONE) return fail(database_error(impl_->db, "list jobs"));
+  return jobs;
+}
+
+Result<std::vector<PastInstance>> StateStore::past_instances(int per_provider) {
+  // Billing ends when the provider accepts the destroy. Only a run's own
+  // teardown stamps that: an instance kept and later removed by `ferry
+  // down` or `ferry gc` says nothing about a run's overhead. The agent's
+  // work is the jobs it ran (last, when a job moved); an instance with a job
+  // of unknown work (canceled by Ctrl-C or a limit) would count that work
+  // as overhead, so it is left out.
+  Statement select(impl_->db,
+                   "SELECT provider, destroy_ms - created_ms, ready_ms IS NOT NULL, "
+                   "(SELECT COALESCE(SUM(work_s), 0) FROM jobs WHERE jobs.instance_row = recent.id) "
+                   "FROM (SELECT id, provider, created_ms, ready_ms, destroy_ms, gone_ms, "
+                   "ROW_NUMBER() OVER (PARTITION BY provider ORDER BY id DESC) AS newest FROM instances "
+                   "WHERE provider_id != '' AND state = 'destroyed' AND created_ms IS NOT NULL "
+                   "AND destroy_ms IS NOT NULL AND gone_ms IS NOT NULL AND NOT EXISTS "
+                   "(SELECT 1 FROM jobs WHERE jobs.instance_row = instances.id AND jobs.work_s IS NULL)) "
+                   "AS recent WHERE newest <= ? ORDER BY id DESC");
+  if (!select.ok()) return fail(database_error(impl_->db, "read instance history"));
+  select.bind(std::int64_t{per_provider});
+  std::vector<PastInstance> instances;
+  int rc;
+  while ((rc = select.step()) == SQLITE_ROW) {
+    PastInstance instance;
+    instance.provider = select.text(0);
+    instance.billed_s = static_cast<double>(select.integer(1)) / 1000.0;
+    instance.came_up = select.integer(2) != 0;
+    instance.agent_work_s = select.real(3);
+    instances.push_back(std::move(instance));
+  }
+  if (rc != SQLITE_DONE) return fail(database_error(impl_->db, "read instance history"));
+  return instances;
+}
+
+Result<std::vector<PastJob>> StateStore::past_jobs(int per_kind) {
+  Statement select(impl_->db,
+                   "SELECT kind, expected_s, work_s FROM (SELECT rowid AS position, kind, expected_s, work_s, "
+                   "ROW_NUMBER() OVER (PARTITION BY kind ORDER BY rowid DESC) AS newest FROM jobs "
+                   "WHERE state = 'succeeded' AND expected_s IS NOT NULL AND work_s IS NOT NULL) "
+                   "WHERE newest <= ? ORDER BY position DESC");
+  if (!select.ok()) return fail(database_error(impl_->db, "read job history"));
+  select.bind(std::int64_t{per_kind});
+  std::vector<PastJob> jobs;
+  int rc;
+  while ((rc = select.step()) == SQLITE_ROW) {
+    PastJob job;
+    job.kind = select.text(0);
+    job.expected_s = select.real(1);
+    job.work_s = select.real(2);
+    jobs.push_back(std::move(job));
+  }
+  if (rc != SQLITE_DONE) return fail(database_error(impl_->db, "read job history"));
   return jobs;
 }
 

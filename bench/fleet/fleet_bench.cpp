@@ -1,6 +1,9 @@
 // Runs the real `ferry run --yes` on a manifest with `instances: N` and N
 // small convert jobs (1 s WAVs) against fakecloud's Vast API, whose
-// instances are real ferry-agent processes, and prints:
+// instances are real ferry-agent processes. In order, with one state folder:
+// a dry run with no history (cold), a calibration run of the same manifest,
+// a dry run calibrated on it, and the measured run. It prints, for the
+// measured run only:
 //   1. the controller's peak RSS (wait4's ru_maxrss; goal <= 150 MB),
 //   2. its peak thread count (/proc/PID/status every 20 ms; goal <= 32),
 //   3. orchestration time per job beyond the agent's own work (goal < 100 ms):
@@ -12,8 +15,9 @@
 //      destroy. The engine runs slower on a loaded machine than in the
 //      reference, so the figure is an upper bound of ferry's own share.
 //      The controller's CPU time per job is printed next to it.
-//   4. `ferry run --dry-run --json`'s expected cost against the ledger's
-//      total for the run, and that no instance is left billing.
+//   4. both dry runs' expected cost against the ledger's total for the
+//      measured run's instances alone (label ferry:<run-id>; goal within
+//      5 %), and that no instance of either run is left billing.
 // Also the per-agent memory and the lowest MemAvailable seen during the run.
 //
 //   fleet_bench [--instances 200] [--boot-ms 300] [--poll 100ms]
@@ -35,6 +39,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <numbers>
 #include <optional>
@@ -290,6 +295,8 @@ struct ReadyWatcher {
   }
 };
 
+std::string history_text(int samples) { return "history, " + std::to_string(samples) + " samples"; }
+
 struct Stats {
   double median = 0, mean = 0, p90 = 0, max = 0;
 };
@@ -312,6 +319,111 @@ void kill_and_reap(pid_t pid, int signal_number) {
   ::kill(pid, signal_number);
   int status = 0;
   ::waitpid(pid, &status, 0);
+}
+
+// What the steps of the benchmark share.
+struct Context {
+  std::string ferry_bin;
+  std::string manifest;
+  std::map<std::string, std::string> env;
+  fs::path dir;
+  std::string base;  ///< fakecloud's URL
+  pid_t fakecloud = -1;
+};
+
+// `ferry run --dry-run --json`'s estimate and what it was based on.
+struct DryRun {
+  double expected_cost = 0;
+  double startup_seconds = 0;
+  std::string startup_basis = "?";  ///< "history, 20 samples" / "default"
+  std::string convert_basis = "?";  ///< "x0.031000 (history, 20 samples)" / "x1.000000 (default)"
+};
+
+DryRun dry_run(const Context& context, const std::string& tag) {
+  Spawned dry = spawn({context.ferry_bin, "run", context.manifest, "--dry-run", "--json"}, context.env,
+                      context.dir / (tag + ".out"), context.dir / (tag + ".err"));
+  int status = 0;
+  ::waitpid(dry.pid, &status, 0);
+  DryRun result;
+  json plan = json::parse(read_text(context.dir / (tag + ".out")), nullptr, false);
+  auto estimate = find_key(plan, "estimate");
+  if (!estimate || !(*estimate)["expected_cost"].is_number()) {
+    std::fprintf(stderr, "fleet_bench: %s gave no expected_cost (exit %d): %s\n", tag.c_str(), WEXITSTATUS(status),
+                 read_text(context.dir / (tag + ".err")).c_str());
+    return result;
+  }
+  result.expected_cost = (*estimate)["expected_cost"];
+  result.startup_seconds = estimate->value("startup_seconds", 0.0);
+  auto basis_text = [](const json& basis) {
+    if (!basis.is_object()) return std::string("?");
+    std::string source = basis.value("source", "?");
+    return source == "history" ? history_text(basis.value("samples", 0)) : source;
+  };
+  result.startup_basis = basis_text(estimate->value("startup_basis", json()));
+  json convert = (*estimate)["job_times"].is_object() ? (*estimate)["job_times"].value("convert", json()) : json();
+  if (convert.is_object())
+    result.convert_basis = "x" + std::to_string(convert.value("factor", 1.0)) + " (" + basis_text(convert) + ")";
+  return result;
+}
+
+// One `ferry run --yes --json`, with the controller's threads and memory,
+// the agents' memory and each agent's READY moment sampled from outside.
+struct Measured {
+  int exit_code = -1;
+  std::string run_id;
+  std::string state = "(no JSON summary)";
+  int jobs_ok = 0, jobs_total = 0;
+  double wall = 0;
+  rusage usage{};
+  std::unique_ptr<Sampler> sampler = std::make_unique<Sampler>();
+  std::unique_ptr<ReadyWatcher> watcher = std::make_unique<ReadyWatcher>();
+};
+
+Measured measured_run(const Context& context, const std::string& tag) {
+  Measured result;
+  std::thread watching([&] { result.watcher->run(context.base); });
+  const auto start = Clock::now();
+  Spawned run = spawn({context.ferry_bin, "run", context.manifest, "--yes", "--json"}, context.env,
+                      context.dir / (tag + ".out"), context.dir / (tag + ".err"));
+  std::thread sampling([&] { result.sampler->run(run.pid, context.fakecloud); });
+  int status = 0;
+  ::wait4(run.pid, &status, 0, &result.usage);
+  result.wall = std::chrono::duration<double>(Clock::now() - start).count();
+  result.sampler->stop = true;
+  result.watcher->stop = true;
+  sampling.join();
+  watching.join();
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  json summary = json::parse(read_text(context.dir / (tag + ".out")), nullptr, false);
+  if (summary.is_object()) {
+    result.run_id = summary.value("run_id", "");
+    result.state = summary.value("state", "?");
+    for (const auto& job : summary["jobs"]) {
+      ++result.jobs_total;
+      if (job["state"] == "succeeded") ++result.jobs_ok;
+    }
+  }
+  return result;
+}
+
+// The ledger rows of one run (its instances carry the label "ferry:<run-id>"),
+// their total cost and how many still bill; every row for an empty id.
+struct RunLedger {
+  std::vector<json> rows;
+  double total = 0;
+  std::size_t live = 0;
+};
+
+RunLedger ledger_of(const std::optional<json>& ledger, const std::string& run_id) {
+  RunLedger result;
+  if (!ledger) return result;
+  for (const auto& row : (*ledger)["instances"]) {
+    if (!run_id.empty() && row.value("label", "") != "ferry:" + run_id) continue;
+    result.rows.push_back(row);
+    result.total += row.value("cost", 0.0);
+    if (row["destroyed_at"].is_null()) ++result.live;
+  }
+  return result;
 }
 
 }  // namespace
@@ -382,11 +494,13 @@ int main(int argc, char** argv) {
   const std::string base = "http://127.0.0.1:" + std::to_string(std::atoi(port.c_str()));
   ferry::HttpClient control;
   auto catalogue = get_json(control, base + "/_fake/offers");
-  bool configured = catalogue && !(*catalogue)["vast"].empty() &&
-                    get_json(control, base + "/_fake/offers", "PUT",
-                             json{{"vast", vast_offers((*catalogue)["vast"][0], instances)}}.dump()) &&
-                    get_json(control, base + "/_fake/faults", "POST", json{{"boot_ms", boot_ms}}.dump());
-  if (!configured) {
+  const json offers = catalogue && !(*catalogue)["vast"].empty() ? vast_offers((*catalogue)["vast"][0], instances)
+                                                                 : json();
+  // Vast offers are single hosts rented once: every plan and run starts from the same free catalogue.
+  auto reset_offers = [&] {
+    return !offers.is_null() && get_json(control, base + "/_fake/offers", "PUT", json{{"vast", offers}}.dump());
+  };
+  if (!reset_offers() || !get_json(control, base + "/_fake/faults", "POST", json{{"boot_ms", boot_ms}}.dump())) {
     std::fprintf(stderr, "fleet_bench: could not set fakecloud's offers and boot time\n");
     kill_and_reap(fakecloud.pid, SIGTERM);
     return 1;
@@ -396,6 +510,7 @@ int main(int argc, char** argv) {
                                  "output: ./results\nresources:\n  gpu: {count: 1}\ninstances: " +
                                      std::to_string(instances) +
                                      "\njobs:\n  - convert: {inputs: ['inputs/*.wav'], format: flac}\n");
+  // One state folder for every step: the calibration run's history is the second plan's.
   const std::map<std::string, std::string> env = {{"FERRY_VAST_API_URL", base},
                                                   {"VAST_API_KEY", "fleet-bench-key"},
                                                   {"XDG_STATE_HOME", (dir / "state").string()},
@@ -405,78 +520,49 @@ int main(int argc, char** argv) {
                                                   {"FERRY_START_TIMEOUT", "600s"},
                                                   {"FERRY_DESTROY_TIMEOUT", "60s"}};
   const std::string manifest = (dir / "fleet.yaml").string();
+  Context context{ferry_bin, manifest, env, dir, base, fakecloud.pid};
 
-  // The dry run's estimate for the same manifest.
-  Spawned dry = spawn({ferry_bin, "run", manifest, "--dry-run", "--json"}, env, dir / "dry.out", dir / "dry.err");
-  int dry_status = 0;
-  ::waitpid(dry.pid, &dry_status, 0);
-  json dry_json = json::parse(read_text(dir / "dry.out"), nullptr, false);
-  auto expected_cost = find_key(dry_json, "expected_cost");
-  auto startup_seconds = find_key(dry_json, "startup_seconds");
-  if (!expected_cost || !expected_cost->is_number())
-    std::fprintf(stderr, "fleet_bench: the dry run gave no expected_cost (exit %d): %s\n", WEXITSTATUS(dry_status),
-                 read_text(dir / "dry.err").c_str());
-
-  // The run itself, sampled from outside.
-  ReadyWatcher watcher;
-  std::thread watching([&] { watcher.run(base); });
-  const auto run_start = Clock::now();
-  Spawned run = spawn({ferry_bin, "run", manifest, "--yes", "--json"}, env, dir / "run.out", dir / "run.err");
-  Sampler sampler;
-  std::thread sampling([&] { sampler.run(run.pid, fakecloud.pid); });
-  int run_status = 0;
-  rusage usage{};
-  ::wait4(run.pid, &run_status, 0, &usage);
-  const double wall = std::chrono::duration<double>(Clock::now() - run_start).count();
-  sampler.stop = true;
-  watcher.stop = true;
-  sampling.join();
-  watching.join();
-
-  json summary = json::parse(read_text(dir / "run.out"), nullptr, false);
+  // 1. The plan with no history, 2. a run that makes the history, 3. the
+  // plan calibrated on it, 4. the run every other figure is measured on.
+  const DryRun cold = dry_run(context, "dry-cold");
+  Measured calibration_run = measured_run(context, "calibration");
+  std::printf("\ncalibration run %s: exit %d, %d of %d jobs succeeded, wall %.2f s\n", calibration_run.run_id.c_str(),
+              calibration_run.exit_code, calibration_run.jobs_ok, calibration_run.jobs_total, calibration_run.wall);
+  reset_offers();
+  const DryRun calibrated = dry_run(context, "dry-calibrated");
+  reset_offers();
+  Measured run = measured_run(context, "run");
   auto ledger = get_json(control, base + "/_fake/ledger");
   kill_and_reap(fakecloud.pid, SIGTERM);
 
-  const int exit_code = WIFEXITED(run_status) ? WEXITSTATUS(run_status) : 128 + WTERMSIG(run_status);
-  int jobs_ok = 0, jobs_total = 0;
-  if (summary.is_object())
-    for (const auto& job : summary["jobs"]) {
-      ++jobs_total;
-      if (job["state"] == "succeeded") ++jobs_ok;
-    }
-  std::printf("\nferry run: exit %d, state %s, %d of %d jobs succeeded, wall %.2f s\n", exit_code,
-              summary.is_object() ? summary.value("state", "?").c_str() : "(no JSON summary)", jobs_ok, jobs_total, wall);
-  if (exit_code != 0) std::printf("  its stderr ends: %s\n", read_text(dir / "run.err").substr(0, 2000).c_str());
+  std::printf("\nferry run %s: exit %d, state %s, %d of %d jobs succeeded, wall %.2f s\n", run.run_id.c_str(),
+              run.exit_code, run.state.c_str(), run.jobs_ok, run.jobs_total, run.wall);
+  if (run.exit_code != 0) std::printf("  its stderr ends: %s\n", read_text(dir / "run.err").substr(0, 2000).c_str());
 
-  const double rss_mb = static_cast<double>(usage.ru_maxrss) / 1024.0;
+  const double rss_mb = static_cast<double>(run.usage.ru_maxrss) / 1024.0;
   std::printf("1. controller peak RSS: %.1f MB (goal <= 150 MB): %s\n", rss_mb, rss_mb <= 150 ? "met" : "NOT met");
-  std::printf("2. controller peak threads: %ld (goal <= 32): %s\n", sampler.peak_threads,
-              sampler.peak_threads <= 32 ? "met" : "NOT met");
+  std::printf("2. controller peak threads: %ld (goal <= 32): %s\n", run.sampler->peak_threads,
+              run.sampler->peak_threads <= 32 ? "met" : "NOT met");
 
-  // Per instance: READY seen -> destroyed in the ledger, less the agent's work.
+  // Per instance of the measured run: READY seen -> destroyed in the ledger, less the agent's work.
+  const RunLedger measured = ledger_of(ledger, run.run_id);
+  const RunLedger calibrating = ledger_of(ledger, calibration_run.run_id);
   std::vector<double> orchestration, lifetimes, ready_delays;
-  std::size_t live = 0, destroyed = 0;
-  double ledger_total = 0;
-  if (ledger) {
-    ledger_total = (*ledger)["total_cost"].get<double>();
-    std::lock_guard lock(watcher.mutex);
-    const double jobs_per_instance = static_cast<double>(instances) / std::max<std::size_t>(1, (*ledger)["instances"].size());
-    for (const auto& row : (*ledger)["instances"]) {
-      if (row["destroyed_at"].is_null()) {
-        ++live;
-        continue;
-      }
-      ++destroyed;
+  {
+    std::lock_guard lock(run.watcher->mutex);
+    const double jobs_per_instance = static_cast<double>(instances) / std::max<std::size_t>(1, measured.rows.size());
+    for (const auto& row : measured.rows) {
+      if (row["destroyed_at"].is_null()) continue;
       const double created = row["created_at"], gone = row["destroyed_at"];
       lifetimes.push_back(gone - created);
-      auto ready = watcher.ready_at.find(row["id"].get<std::string>());
-      if (ready == watcher.ready_at.end()) continue;
+      auto ready = run.watcher->ready_at.find(row["id"].get<std::string>());
+      if (ready == run.watcher->ready_at.end()) continue;
       ready_delays.push_back(ready->second - created);
       orchestration.push_back(gone - ready->second - jobs_per_instance * job_seconds);
     }
   }
-  const double cpu = static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
-                     static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
+  const double cpu = static_cast<double>(run.usage.ru_utime.tv_sec + run.usage.ru_stime.tv_sec) +
+                     static_cast<double>(run.usage.ru_utime.tv_usec + run.usage.ru_stime.tv_usec) / 1e6;
   Stats over = stats_of(orchestration), life = stats_of(lifetimes), boot = stats_of(ready_delays);
   std::printf("3. orchestration per job beyond the agent's work (READY seen -> destroyed, minus the agent's job time):\n");
   std::printf("   median %.0f ms, mean %.0f ms, p90 %.0f ms, max %.0f ms over %zu instances (goal < 100 ms): %s\n",
@@ -487,25 +573,33 @@ int main(int argc, char** argv) {
               "          %d-way contention); instance lifetime create -> destroyed: median %.2f s, max %.2f s;\n"
               "          READY detection resolution: one sweep of all agents took up to %.0f ms, +20 ms pause\n",
               job_seconds * 1e3, boot.median, boot.max, boot_ms, instances, life.median, life.max,
-              watcher.sweep_seconds_max * 1e3);
+              run.watcher->sweep_seconds_max * 1e3);
   std::printf("   controller CPU (user+sys) %.2f s in all, %.1f ms per job\n", cpu,
               cpu * 1e3 / std::max(1, instances));
 
-  const double estimate = expected_cost && expected_cost->is_number() ? expected_cost->get<double>() : 0;
-  std::printf("4. dry-run estimate $%.6f vs ledger total $%.6f: ratio estimate/ledger %.2f (goal within 5 %%): %s\n",
-              estimate, ledger_total, ledger_total > 0 ? estimate / ledger_total : 0.0,
-              ledger_total > 0 && std::abs(estimate / ledger_total - 1) <= 0.05 ? "met" : "NOT met");
-  if (startup_seconds)
-    std::printf("   the estimate allows %.0f s start-up per instance; the emulator's instances lived %.2f s (median)\n",
-                startup_seconds->get<double>(), life.median);
-  std::printf("   ledger: %zu instances created, %zu destroyed, %zu live at the end%s\n", destroyed + live, destroyed,
-              live, live == 0 ? " (nothing left billing)" : " (LEFT BILLING)");
+  std::printf("4. dry-run estimate vs the measured run's ledger total $%.6f (goal within 5 %%):\n", measured.total);
+  for (const auto* plan : {&cold, &calibrated}) {
+    const double ratio = measured.total > 0 ? plan->expected_cost / measured.total : 0.0;
+    std::printf("   %-10s estimate $%.6f: ratio %.3f (%+.1f %%): %s; start-up %.2f s per instance (%s)\n",
+                plan == &cold ? "cold" : "calibrated", plan->expected_cost, ratio, (ratio - 1) * 100,
+                measured.total > 0 && std::abs(ratio - 1) <= 0.05 ? "met" : "NOT met", plan->startup_seconds,
+                plan->startup_basis.c_str());
+  }
+  std::printf("   calibrated on run %s, whose ledger total was $%.6f (%zu instances); the measured run's\n"
+              "   instances lived %.2f s (median); convert job time factor %s\n",
+              calibration_run.run_id.c_str(), calibrating.total, calibrating.rows.size(), life.median,
+              calibrated.convert_basis.c_str());
+  std::printf("   ledger of the measured run: %zu instances created, %zu destroyed, %zu live at the end%s\n",
+              measured.rows.size(), measured.rows.size() - measured.live, measured.live,
+              measured.live == 0 ? " (nothing left billing)" : " (LEFT BILLING)");
+  const std::size_t live_anywhere = ledger_of(ledger, "").live;
+  if (live_anywhere != measured.live) std::printf("   %zu instance(s) of other runs LEFT BILLING\n", live_anywhere);
   std::printf("agents: peak %ld at once, %.0f MB RSS together (%.0f MB of it anonymous; largest single agent %.1f MB);"
               " lowest MemAvailable %.0f MB\n",
-              sampler.peak_agents, static_cast<double>(sampler.peak_agents_rss_kb) / 1024.0,
-              static_cast<double>(sampler.peak_agents_anon_kb) / 1024.0,
-              static_cast<double>(sampler.max_agent_rss_kb) / 1024.0,
-              static_cast<double>(sampler.min_available_kb) / 1024.0);
+              run.sampler->peak_agents, static_cast<double>(run.sampler->peak_agents_rss_kb) / 1024.0,
+              static_cast<double>(run.sampler->peak_agents_anon_kb) / 1024.0,
+              static_cast<double>(run.sampler->max_agent_rss_kb) / 1024.0,
+              static_cast<double>(run.sampler->min_available_kb) / 1024.0);
   std::printf("load average at the end: %s", read_text("/proc/loadavg").c_str());
 
   if (keep_dir.empty()) {
@@ -514,5 +608,5 @@ int main(int argc, char** argv) {
   } else {
     std::printf("work folder kept: %s\n", dir.c_str());
   }
-  return exit_code == 0 && live == 0 ? 0 : 1;
+  return run.exit_code == 0 && calibration_run.exit_code == 0 && live_anywhere == 0 ? 0 : 1;
 }

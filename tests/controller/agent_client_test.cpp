@@ -91,6 +91,37 @@ TEST(AgentJobs, MalformedJobsAreDataLossNamingTheField) {
   EXPECT_FALSE(agent_job_from_json(json::parse("[1]")));
 }
 
+TEST(AgentJobs, FinishedJobCarriesTheAgentsWorkTimeFromItsTimestamps) {
+  auto done = agent_job_from_json(json::parse(R"({"id":"a","state":"succeeded",
+      "created_at":"2024-05-01T11:59:58.000Z","started_at":"2024-05-01T11:59:59.750Z",
+      "finished_at":"2024-05-01T12:00:02.000Z"})"));
+  ASSERT_TRUE(done);
+  ASSERT_TRUE(done->work_s);
+  EXPECT_NEAR(*done->work_s, 2.25, 1e-6) << "started to finished, not created to finished";
+
+  auto running = agent_job_from_json(json::parse(
+      R"({"id":"a","state":"running","started_at":"2024-05-01T11:59:59.750Z","finished_at":null})"));
+  ASSERT_TRUE(running);
+  EXPECT_FALSE(running->work_s) << "no work time before the job ends";
+  auto untimed = agent_job_from_json(json::parse(R"({"id":"a","state":"failed"})"));
+  ASSERT_TRUE(untimed);
+  EXPECT_FALSE(untimed->work_s) << "an agent without timestamps gives none";
+  auto garbled = agent_job_from_json(json::parse(
+      R"({"id":"a","state":"succeeded","started_at":"yesterday","finished_at":"2024-05-01T12:00:02Z"})"));
+  ASSERT_TRUE(garbled) << "a bad timestamp costs the work time, not the job";
+  EXPECT_FALSE(garbled->work_s);
+}
+
+TEST(AgentJobs, Rfc3339TimestampsParseWithAndWithoutFractions) {
+  EXPECT_EQ(unix_seconds_from_rfc3339("1970-01-01T00:00:10Z"), 10.0);
+  auto precise = unix_seconds_from_rfc3339("2024-05-01T12:00:00.123Z");
+  ASSERT_TRUE(precise);
+  EXPECT_NEAR(*precise, 1714564800.123, 1e-6);
+  EXPECT_FALSE(unix_seconds_from_rfc3339("2024-05-01T12:00:00"));
+  EXPECT_FALSE(unix_seconds_from_rfc3339("2024-05-01T12:00:00.Z"));
+  EXPECT_FALSE(unix_seconds_from_rfc3339("2024-05-01 12:00:00Z"));
+}
+
 TEST(Backoff, DoublesUpToTheCap) {
   RetryPolicy policy{5, std::chrono::milliseconds(100), std::chrono::milliseconds(350)};
   EXPECT_EQ(backoff_delay(policy, 1), std::chrono::milliseconds(100));

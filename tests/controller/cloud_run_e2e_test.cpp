@@ -379,6 +379,44 @@ TEST_P(CloudRun, DryRunPrintsTheMachinesAndTheEstimatedCostAndCreatesNothing) {
   EXPECT_FALSE(fs::exists(dir_ / "results"));
 }
 
+TEST_P(CloudRun, DryRunAfterARunEstimatesFromThatRunsHistoryAndSaysSo) {
+  test::write_text(dir_ / "three.wav", wav_tone(0.5));
+  const auto path = manifest("  - convert: {inputs: ['*.wav'], format: flac}\n", "instances: 3\n");
+  // The catalogue as it is before the run rents from it, for a like-for-like second plan.
+  const json catalogue = control("/_fake/offers");
+  auto cold = ferry({"run", path.string(), "--dry-run", "--json"});
+  ASSERT_EQ(cold.exit_status, 0) << cold.err;
+  const json cold_estimate = json::parse(cold.out)["machines"]["estimate"];
+  EXPECT_EQ(cold_estimate["startup_basis"]["source"], "default");
+  EXPECT_EQ(cold_estimate["startup_basis"]["samples"], 0);
+  EXPECT_EQ(cold_estimate["job_times"]["convert"]["source"], "default");
+  EXPECT_FALSE(fs::exists(dir_ / "state" / "ferry" / "state.db")) << "a dry run on a fresh machine writes nothing";
+
+  auto run = ferry({"run", path.string(), "--yes", "--json"});
+  ASSERT_EQ(run.exit_status, 0) << run.err;
+  ASSERT_EQ(instances_created(), 3u);
+  control("/_fake/offers", catalogue.dump());
+
+  auto warm = ferry({"run", path.string(), "--dry-run", "--json"});
+  ASSERT_EQ(warm.exit_status, 0) << warm.err;
+  const json estimate = json::parse(warm.out)["machines"]["estimate"];
+  EXPECT_EQ(estimate["startup_basis"]["source"], "history");
+  EXPECT_EQ(estimate["startup_basis"]["samples"], 3) << "every instance of the run came up and was torn down";
+  EXPECT_EQ(estimate["job_times"]["convert"]["source"], "history");
+  EXPECT_EQ(estimate["job_times"]["convert"]["samples"], 3);
+  EXPECT_GT(estimate["job_times"]["convert"]["factor"].get<double>(), 0.0);
+  // The emulator's instances live seconds, where the default allows minutes.
+  EXPECT_GT(estimate["startup_seconds"].get<double>(), 0.0);
+  EXPECT_LT(estimate["startup_seconds"].get<double>(), cold_estimate["startup_seconds"].get<double>());
+  EXPECT_LT(estimate["expected_cost"].get<double>(), cold_estimate["expected_cost"].get<double>());
+
+  auto text = ferry({"run", path.string(), "--dry-run"});
+  ASSERT_EQ(text.exit_status, 0) << text.err;
+  EXPECT_NE(text.out.find("mean of 3 past " + GetParam() + " instances"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("convert: "), std::string::npos) << text.out;
+  EXPECT_EQ(instances_created(), 3u) << "the dry runs rented nothing";
+}
+
 TEST_P(CloudRun, WithoutYesAndWithoutATerminalNothingIsRented) {
   auto run = ferry({"run", manifest("  - convert: {inputs: [one.wav], format: flac}\n").string()});
   EXPECT_EQ(run.exit_status, 2) << run.err;

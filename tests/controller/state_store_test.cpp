@@ -6,6 +6,8 @@
 #include <sqlite3.h>
 
 #include <cstdlib>
+#include <optional>
+#include <vector>
 
 #include "tests/support/files.hpp"
 
@@ -234,6 +236,285 @@ TEST(StateStore, OpensADatabaseOfTheFirstSchemaAndAddsPrices) {
   // Opening again does not migrate twice.
   store = StateStore::open(path);
   ASSERT_TRUE(store) << store.error().describe();
+}
+
+TEST(StateStore, OpensADatabaseOfTheSecondSchemaAndAddsTimingsWithoutTouchingOldRows) {
+  test::TempDir dir;
+  const auto path = dir / "state.db";
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    const char* second_schema = R"sql(
+      CREATE TABLE schema_version (version INTEGER NOT NULL);
+      INSERT INTO schema_version VALUES (1);
+      INSERT INTO schema_version VALUES (2);
+      CREATE TABLE runs (id TEXT PRIMARY KEY, name TEXT NOT NULL, manifest_path TEXT NOT NULL,
+        provider TEXT NOT NULL, output_dir TEXT NOT NULL, state TEXT NOT NULL,
+        jobs_total INTEGER NOT NULL DEFAULT 0, jobs_done INTEGER NOT NULL DEFAULT 0,
+        jobs_failed INTEGER NOT NULL DEFAULT 0, started_at INTEGER NOT NULL, finished_at INTEGER,
+        message TEXT NOT NULL DEFAULT '');
+      CREATE TABLE instances (id INTEGER PRIMARY KEY AUTOINCREMENT, run_id TEXT NOT NULL REFERENCES runs(id),
+        provider TEXT NOT NULL, provider_id TEXT NOT NULL DEFAULT '', state TEXT NOT NULL,
+        endpoint TEXT NOT NULL DEFAULT '', created_at INTEGER NOT NULL, destroyed_at INTEGER,
+        price_per_hour REAL NOT NULL DEFAULT 0);
+      CREATE TABLE jobs (id TEXT PRIMARY KEY, run_id TEXT NOT NULL REFERENCES runs(id),
+        entry_index INTEGER NOT NULL, kind TEXT NOT NULL, input TEXT NOT NULL, state TEXT NOT NULL,
+        error TEXT NOT NULL DEFAULT '', outputs TEXT NOT NULL DEFAULT '[]', updated_at INTEGER NOT NULL);
+      INSERT INTO runs (id, name, manifest_path, provider, output_dir, state, started_at)
+        VALUES ('old', 'old', '/m.yaml', 'vast', '/out', 'succeeded', 1000);
+      INSERT INTO instances (run_id, provider, provider_id, state, created_at, destroyed_at, price_per_hour)
+        VALUES ('old', 'vast', '7', 'destroyed', 1000, 1300, 0.4);
+      INSERT INTO jobs (id, run_id, entry_index, kind, input, state, updated_at)
+        VALUES ('old-e1-i1', 'old', 0, 'convert', '/a.wav', 'succeeded', 1200);
+    )sql";
+    ASSERT_EQ(sqlite3_exec(db, second_schema, nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+    sqlite3_close(db);
+  }
+  auto store = StateStore::open(path);
+  ASSERT_TRUE(store) << store.error().describe();
+  auto old_instances = store->list_instances("old");
+  ASSERT_TRUE(old_instances);
+  ASSERT_EQ(old_instances->size(), 1u);
+  EXPECT_DOUBLE_EQ(old_instances->front().price_per_hour, 0.4);
+  EXPECT_EQ(old_instances->front().destroyed_at, 1300);
+  EXPECT_FALSE(old_instances->front().created_ms) << "an older record has no millisecond timings";
+  auto old_jobs = store->list_jobs("old");
+  ASSERT_TRUE(old_jobs);
+  ASSERT_EQ(old_jobs->size(), 1u);
+  EXPECT_FALSE(old_jobs->front().work_s);
+  auto history = store->past_instances(50);
+  ASSERT_TRUE(history);
+  EXPECT_TRUE(history->empty()) << "records without timings are no history to calibrate on";
+
+  // The new columns take writes, and a second open does not migrate again.
+  ASSERT_TRUE(store->create_run(sample_run("new", 2000)));
+  auto row = store->record_intended_instance("new", "vast", 0.4);
+  ASSERT_TRUE(row);
+  ASSERT_TRUE(store->set_instance_ready(*row));
+  store = StateStore::open(path);
+  ASSERT_TRUE(store) << store.error().describe();
+  auto added = store->list_instances("new");
+  ASSERT_TRUE(added);
+  EXPECT_TRUE(added->front().created_ms);
+  EXPECT_TRUE(added->front().ready_ms);
+}
+
+TEST(StateStore, ADatabaseOfANewerSchemaIsRefusedUntouched) {
+  test::TempDir dir;
+  const auto path = dir / "state.db";
+  {
+    auto store = StateStore::open(path);
+    ASSERT_TRUE(store);
+  }
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, "INSERT INTO schema_version VALUES (99);", nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(db);
+  }
+  auto newer = StateStore::open(path);
+  ASSERT_FALSE(newer);
+  EXPECT_EQ(newer.error().code, ErrorCode::failed_precondition);
+  EXPECT_NE(newer.error().message.find("newer ferry (schema 99)"), std::string::npos) << newer.error().message;
+}
+
+TEST(StateStore, InstanceTimingsAreStampedOnceInMilliseconds) {
+  test::TempDir dir;
+  auto store = StateStore::open(dir / "state.db");
+  ASSERT_TRUE(store);
+  ASSERT_TRUE(store->create_run(sample_run("r", 1)));
+  const UnixMillis before = now_unix_ms();
+  auto row = store->record_intended_instance("r", "vast", 0.2);
+  ASSERT_TRUE(row);
+  auto intended = store->list_instances("r");
+  ASSERT_TRUE(intended);
+  ASSERT_TRUE(intended->front().created_ms) << "the intent carries the moment the create call starts";
+  const UnixMillis asked = *intended->front().created_ms;
+  EXPECT_GE(asked, before);
+  const UnixMillis returned = now_unix_ms();
+  ASSERT_TRUE(store->set_instance_created(*row, "11"));
+  ASSERT_TRUE(store->set_instance_ready(*row));
+  auto first = store->list_instances("r");
+  ASSERT_TRUE(first);
+  const auto ready = first->front().ready_ms;
+  ASSERT_TRUE(ready);
+  ASSERT_TRUE(first->front().created_ms);
+  EXPECT_GE(*first->front().created_ms, returned) << "billing starts when the provider answers the create";
+  EXPECT_LE(*first->front().created_ms, *ready);
+  EXPECT_FALSE(first->front().destroy_ms);
+  EXPECT_FALSE(first->front().gone_ms);
+
+  const UnixMillis destroy_called = now_unix_ms();
+  ASSERT_TRUE(store->set_instance_destroy_accepted(*row));
+  ASSERT_TRUE(store->set_instance_state(*row, "stopping"));
+  auto stopping = store->list_instances("r");
+  ASSERT_TRUE(stopping);
+  ASSERT_TRUE(stopping->front().destroy_ms);
+  EXPECT_FALSE(stopping->front().gone_ms) << "only a confirmed teardown is gone";
+  const auto destroy = *stopping->front().destroy_ms;
+  EXPECT_GE(destroy, destroy_called);
+
+  ASSERT_TRUE(store->set_instance_ready(*row));
+  ASSERT_TRUE(store->set_instance_destroy_accepted(*row));
+  ASSERT_TRUE(store->set_instance_state(*row, "destroyed"));
+  auto gone = store->list_instances("r");
+  ASSERT_TRUE(gone);
+  EXPECT_EQ(gone->front().ready_ms, ready) << "the first READY stays";
+  EXPECT_EQ(gone->front().destroy_ms, destroy) << "the first accepted destroy stays";
+  ASSERT_TRUE(gone->front().gone_ms);
+  EXPECT_GE(*gone->front().gone_ms, destroy);
+}
+
+TEST(StateStore, JobsKeepTheirSizePredictionWorkAndInstance) {
+  test::TempDir dir;
+  auto store = StateStore::open(dir / "state.db");
+  ASSERT_TRUE(store);
+  ASSERT_TRUE(store->create_run(sample_run("r", 1)));
+  JobRecord job;
+  job.id = "r-e1-i1";
+  job.run_id = "r";
+  job.kind = "separate";
+  job.input = "https://example.com/a.mp3";
+  job.state = "planned";
+  ASSERT_TRUE(store->upsert_job(job));
+  auto planned = store->list_jobs("r");
+  ASSERT_TRUE(planned);
+  EXPECT_FALSE(planned->front().input_bytes);
+  EXPECT_FALSE(planned->front().expected_s);
+  job.state = "succeeded";
+  job.input_bytes = 5'000'000'000ull;  // past 32 bits
+  job.expected_s = 25005.0;
+  job.work_s = 812.5;
+  job.instance_row = 3;
+  ASSERT_TRUE(store->upsert_job(job));
+  auto done = store->list_jobs("r");
+  ASSERT_TRUE(done);
+  EXPECT_EQ(done->front().input_bytes, 5'000'000'000ull);
+  EXPECT_EQ(done->front().expected_s, 25005.0);
+  EXPECT_EQ(done->front().work_s, 812.5);
+  EXPECT_EQ(done->front().instance_row, 3);
+}
+
+// A job of run `run` on an input "/a.wav".
+JobRecord job_of_run(const std::string& run, const std::string& id, const std::string& kind,
+                     const std::string& state) {
+  JobRecord job;
+  job.id = id;
+  job.run_id = run;
+  job.kind = kind;
+  job.input = "/a.wav";
+  job.state = state;
+  return job;
+}
+
+// One instance of run `run` at `provider`, created, torn down and confirmed
+// gone, that ran jobs of the given work times; `came_up` false leaves out
+// its READY.
+void add_finished_instance(StateStore& store, const std::string& run, const std::string& provider,
+                           std::vector<double> work, bool came_up = true) {
+  auto row = store.record_intended_instance(run, provider, 0.5);
+  ASSERT_TRUE(row);
+  ASSERT_TRUE(store.set_instance_created(*row, provider + "-" + std::to_string(*row)));
+  if (came_up) {
+    ASSERT_TRUE(store.set_instance_ready(*row));
+  }
+  for (std::size_t i = 0; i < work.size(); ++i) {
+    JobRecord job = job_of_run(run, run + "-" + std::to_string(*row) + "-" + std::to_string(i), "convert", "succeeded");
+    job.expected_s = 2.0;
+    job.work_s = work[i];
+    job.instance_row = *row;
+    ASSERT_TRUE(store.upsert_job(job));
+  }
+  ASSERT_TRUE(store.set_instance_destroy_accepted(*row));
+  ASSERT_TRUE(store.set_instance_state(*row, "destroyed"));
+}
+
+TEST(StateStore, PastInstancesAreTheNewestFinishedOnesOfEachProviderWithTheirJobsWork) {
+  test::TempDir dir;
+  auto store = StateStore::open(dir / "state.db");
+  ASSERT_TRUE(store);
+  ASSERT_TRUE(store->create_run(sample_run("r", 1)));
+  add_finished_instance(*store, "r", "vast", {1.5, 2.0});
+  add_finished_instance(*store, "r", "vast", {0.25});
+  add_finished_instance(*store, "r", "vast", {}, false);
+  add_finished_instance(*store, "r", "fly", {4.0});
+  // Not history: still running, kept, kept and later removed by `ferry
+  // down` (destroyed, but not by the run), never created, and one whose
+  // job was canceled with its work unknown.
+  auto live = store->record_intended_instance("r", "vast", 0.5);
+  ASSERT_TRUE(live);
+  ASSERT_TRUE(store->set_instance_created(*live, "live"));
+  auto kept = store->record_intended_instance("r", "vast", 0.5);
+  ASSERT_TRUE(kept);
+  ASSERT_TRUE(store->set_instance_created(*kept, "kept"));
+  ASSERT_TRUE(store->set_instance_ready(*kept));
+  ASSERT_TRUE(store->set_instance_state(*kept, "kept"));
+  auto downed = store->record_intended_instance("r", "vast", 0.5);
+  ASSERT_TRUE(downed);
+  ASSERT_TRUE(store->set_instance_created(*downed, "downed"));
+  ASSERT_TRUE(store->set_instance_ready(*downed));
+  ASSERT_TRUE(store->set_instance_state(*downed, "kept"));
+  ASSERT_TRUE(store->set_instance_state(*downed, "destroyed"));
+  ASSERT_TRUE(store->record_intended_instance("r", "vast", 0.5));
+  auto interrupted = store->record_intended_instance("r", "vast", 0.5);
+  ASSERT_TRUE(interrupted);
+  ASSERT_TRUE(store->set_instance_created(*interrupted, "interrupted"));
+  ASSERT_TRUE(store->set_instance_ready(*interrupted));
+  JobRecord canceled = job_of_run("r", "canceled", "convert", "canceled");
+  canceled.instance_row = *interrupted;  // its work is unknown
+  ASSERT_TRUE(store->upsert_job(canceled));
+  ASSERT_TRUE(store->set_instance_destroy_accepted(*interrupted));
+  ASSERT_TRUE(store->set_instance_state(*interrupted, "destroyed"));
+
+  auto all = store->past_instances(50);
+  ASSERT_TRUE(all) << all.error().describe();
+  ASSERT_EQ(all->size(), 4u);
+  EXPECT_EQ((*all)[0].provider, "fly") << "newest first";
+  EXPECT_DOUBLE_EQ((*all)[0].agent_work_s, 4.0);
+  EXPECT_FALSE((*all)[1].came_up);
+  EXPECT_DOUBLE_EQ((*all)[1].agent_work_s, 0.0);
+  EXPECT_DOUBLE_EQ((*all)[2].agent_work_s, 0.25);
+  EXPECT_DOUBLE_EQ((*all)[3].agent_work_s, 3.5) << "the work of every job it ran";
+  for (const auto& instance : *all) EXPECT_GE(instance.billed_s, 0.0);
+
+  auto newest = store->past_instances(2);
+  ASSERT_TRUE(newest);
+  ASSERT_EQ(newest->size(), 3u) << "two per provider: fly has one";
+  EXPECT_EQ((*newest)[0].provider, "fly");
+  EXPECT_FALSE((*newest)[1].came_up);
+  EXPECT_DOUBLE_EQ((*newest)[2].agent_work_s, 0.25);
+}
+
+TEST(StateStore, PastJobsAreTheNewestSucceededOnesOfEachKindWithAPrediction) {
+  test::TempDir dir;
+  auto store = StateStore::open(dir / "state.db");
+  ASSERT_TRUE(store);
+  ASSERT_TRUE(store->create_run(sample_run("r", 1)));
+  auto add = [&](const std::string& id, const std::string& kind, const std::string& state,
+                 std::optional<double> expected, std::optional<double> work) {
+    JobRecord job = job_of_run("r", id, kind, state);
+    job.expected_s = expected;
+    job.work_s = work;
+    ASSERT_TRUE(store->upsert_job(job));
+  };
+  add("a", "convert", "succeeded", 2.0, 1.0);
+  add("b", "convert", "succeeded", 2.0, 3.0);
+  add("c", "separate", "succeeded", 60.0, 30.0);
+  add("d", "convert", "failed", 2.0, 0.1);
+  add("e", "convert", "succeeded", std::nullopt, 1.0);  // a URL: no prediction
+  add("f", "convert", "succeeded", 2.0, std::nullopt);
+  add("g", "convert", "succeeded", 4.0, 5.0);
+
+  auto jobs = store->past_jobs(200);
+  ASSERT_TRUE(jobs) << jobs.error().describe();
+  ASSERT_EQ(jobs->size(), 4u);
+  EXPECT_DOUBLE_EQ((*jobs)[0].work_s, 5.0) << "newest first";
+  EXPECT_EQ((*jobs)[1].kind, "separate");
+  auto newest = store->past_jobs(1);
+  ASSERT_TRUE(newest);
+  ASSERT_EQ(newest->size(), 2u) << "one per kind";
+  EXPECT_DOUBLE_EQ((*newest)[0].expected_s, 4.0);
+  EXPECT_EQ((*newest)[1].kind, "separate");
 }
 
 }  // namespace
