@@ -24,8 +24,15 @@ bool is_connectivity_error(const Error& error) {
 // Failed calls in a row, with the machine still listed as running, before
 // the agent counts as lost (AgentClient already retries each call).
 constexpr int kAgentFailuresBeforeLost = 3;
-// Keeps a round of long polls from spinning when jobs change quickly.
+// Keeps a round of long polls from spinning when an agent answers at once
+// without news (an agent that does not long-poll). A long poll that brings
+// news needs no pause: the agent spaces its own progress notices.
 constexpr milliseconds kLongPollRoundFloor{250};
+
+// What a long poll may have changed, to tell news from an early answer.
+std::string job_news(const AgentJob& job) {
+  return job.state + '/' + job.stage + '/' + (job.fraction ? std::to_string(*job.fraction) : std::string());
+}
 
 }  // namespace
 
@@ -93,7 +100,7 @@ std::optional<milliseconds> InstanceWorker::work() {
   while (in_flight_.size() < shared_.capacity()) {
     auto ticket = shared_.take_job(index_);
     if (!ticket) break;
-    in_flight_.push_back(InFlight{*ticket});
+    in_flight_.push_back(InFlight{*ticket, false, false, {}});
     if (auto sent = send(in_flight_.back()); !sent && on_agent_error(sent.error(), in_flight_.back()))
       return milliseconds(0);
   }
@@ -110,6 +117,7 @@ std::optional<milliseconds> InstanceWorker::work() {
 
   const auto round_started = Clock::now();
   bool waited = false;
+  bool news = false;
   for (auto& job : in_flight_) {
     if (job.finished) continue;
     if (!job.submitted) {
@@ -120,14 +128,19 @@ std::optional<milliseconds> InstanceWorker::work() {
       }
     }
     // The oldest job is most likely the running one: wait on it, look at the others.
-    int wait_seconds = options_.long_poll && !waited ? 1 : 0;
+    const bool waits_here = options_.long_poll && !waited;
     waited = true;
-    auto latest = agent_->get_job(job.ticket.agent_id, wait_seconds);
+    auto latest = agent_->get_job(job.ticket.agent_id, waits_here ? 1 : 0);
     if (!latest) {
       if (on_agent_error(latest.error(), job)) return milliseconds(0);
       continue;
     }
     agent_failures_ = 0;
+    if (waits_here) {
+      auto seen = job_news(*latest);
+      news = seen != job.last_seen;
+      job.last_seen = std::move(seen);
+    }
     if (latest->finished())
       settle(job, *latest);
     else
@@ -136,6 +149,7 @@ std::optional<milliseconds> InstanceWorker::work() {
   }
   std::erase_if(in_flight_, [](const InFlight& job) { return job.finished; });
   if (!options_.long_poll) return options_.poll_interval;
+  if (news) return milliseconds(0);
   auto spent = std::chrono::duration_cast<milliseconds>(Clock::now() - round_started);
   return std::max(milliseconds(0), kLongPollRoundFloor - spent);
 }
@@ -169,6 +183,7 @@ Status InstanceWorker::send(InFlight& job) {
   auto accepted = agent_->put_job(job.ticket.agent_id, config::job_spec_to_json(spec));
   if (!accepted) return fail(accepted.error());
   job.submitted = true;
+  job.last_seen = job_news(*accepted);
   agent_failures_ = 0;
   shared_.job_progress(job.ticket.index, *accepted);
   return {};

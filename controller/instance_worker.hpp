@@ -56,6 +56,9 @@ class InstanceWorker {
     JobTicket ticket;
     bool submitted = false;
     bool finished = false;
+    /// What the last answer said (state, stage, fraction): a long poll that
+    /// brings something new is followed at once by the next one.
+    std::string last_seen;
   };
 
   std::optional<std::chrono::milliseconds> work();
