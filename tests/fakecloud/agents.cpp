@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -61,7 +62,12 @@ std::optional<int> AgentProcess::port() {
   if (port_) return port_;
   std::ifstream file(work_dir_ / "port");
   int value = 0;
-  if (file >> value && value > 0 && value < 65536) port_ = value;
+  if (file >> value && value > 0 && value < 65536) {
+    port_ = value;
+    struct stat written {};
+    if (::stat((work_dir_ / "port").c_str(), &written) == 0)
+      listening_since_ = static_cast<double>(written.st_mtim.tv_sec) + static_cast<double>(written.st_mtim.tv_nsec) / 1e9;
+  }
   return port_;
 }
 

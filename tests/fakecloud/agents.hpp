@@ -24,6 +24,9 @@ class AgentProcess {
 
   /// The port it listens on, once its port file is written.
   std::optional<int> port();
+  /// When it wrote its port file (unix seconds, to the file system's
+  /// resolution): the moment it listened, known once port() has seen it.
+  std::optional<double> listening_since() const { return listening_since_; }
   /// False once the process has exited (reaps it).
   bool alive();
   /// SIGKILL to its process group, reap, remove its folder. Idempotent.
@@ -34,6 +37,7 @@ class AgentProcess {
   bool reaped_ = false;
   std::filesystem::path work_dir_;
   std::optional<int> port_;
+  std::optional<double> listening_since_;
 };
 
 }  // namespace ferry::fakecloud

@@ -120,6 +120,10 @@ json World::ledger() {
   for (auto& [id, instance] : instances) {
     double end = instance.destroyed_unix.value_or(now);
     double cost = instance.price_per_hour * std::max(0.0, end - instance.created_unix) / 3600.0;
+    // Not for billing: benchmarks time ferry's work from the agent's start.
+    std::optional<double> listening;
+    if (instance.agent && !instance.destroyed_unix) instance.agent->port();
+    if (instance.agent) listening = instance.agent->listening_since();
     total += cost;
     rows.push_back({{"id", id},
                     {"provider", to_string(instance.kind)},
@@ -128,6 +132,7 @@ json World::ledger() {
                     {"price_per_hour", instance.price_per_hour},
                     {"created_at", instance.created_unix},
                     {"destroyed_at", instance.destroyed_unix ? json(*instance.destroyed_unix) : json(nullptr)},
+                    {"agent_listening_at", listening ? json(*listening) : json(nullptr)},
                     {"cost", cost}});
   }
   return {{"instances", rows}, {"total_cost", total}};

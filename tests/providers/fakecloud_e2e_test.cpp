@@ -133,6 +133,10 @@ TEST_F(Fakecloud, VastInstanceRunsAnAgentAndIsDestroyedAndBilled) {
   EXPECT_EQ(row["provider"], "vast");
   EXPECT_FALSE(row["destroyed_at"].is_null());
   EXPECT_GT(row["cost"].get<double>(), 0.0);
+  // When its agent started listening, for benchmarks; inside the instance's life.
+  ASSERT_TRUE(row["agent_listening_at"].is_number()) << row.dump();
+  EXPECT_GE(row["agent_listening_at"].get<double>(), row["created_at"].get<double>() - 0.01);
+  EXPECT_LE(row["agent_listening_at"].get<double>(), row["destroyed_at"].get<double>());
 }
 
 TEST_F(Fakecloud, VastBacksOffFrom429WithoutRetryAfter) {
