@@ -18,6 +18,7 @@ struct OverheadSums {
   double failed_s = 0;    ///< billed by instances that never came up
   std::size_t seen = 0;   ///< rows taken, within the window
   std::size_t came_up = 0;
+  std::string last_run;   ///< the run of the last row taken
 };
 
 struct JobSums {
@@ -40,8 +41,10 @@ Calibration calibrate(const std::vector<PastInstance>& instances, const std::vec
   std::map<std::string, OverheadSums> overheads;
   for (const auto& instance : instances) {
     auto& sums = overheads[instance.provider];
-    if (sums.seen >= limits.instances_per_provider) continue;
+    // Past the window, only the rest of the run already begun.
+    if (sums.seen >= limits.instances_per_provider && instance.run_id != sums.last_run) continue;
     ++sums.seen;
+    sums.last_run = instance.run_id;
     const double billed = std::max(0.0, instance.billed_s);
     if (!instance.came_up) {
       sums.failed_s += billed;

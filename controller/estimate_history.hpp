@@ -27,6 +27,8 @@ struct PastInstance {
   /// Whether its agent became READY; one that did not still billed, and its
   /// time counts as overhead of the instances that did (a failover's cost).
   bool came_up = true;
+  /// The run it served: history is taken in whole runs.
+  std::string run_id;
 };
 
 /// One succeeded job of an earlier run whose built-in prediction is known.
@@ -38,7 +40,10 @@ struct PastJob {
 
 /// How much history is read and trusted.
 struct CalibrationLimits {
-  std::size_t instances_per_provider = 50;  ///< the newest this many instances per provider
+  /// The newest runs of a provider, whole, until they hold this many
+  /// instances: a large run counts entirely rather than its last instances,
+  /// which started last and lived shortest.
+  std::size_t instances_per_provider = 50;
   std::size_t jobs_per_kind = 200;          ///< the newest this many jobs per kind
   std::size_t min_instances = 3;            ///< fewer instances that came up: the default allowance
   std::size_t min_jobs = 3;                 ///< fewer jobs: the built-in rates
@@ -67,7 +72,7 @@ struct Calibration {
 };
 
 /// From history rows, newest first (older rows past the limits are
-/// ignored): per provider, the mean over its instances that came up of
+/// ignored; instances in whole runs): per provider, the mean over its instances that came up of
 /// (billed time - agent work), each clamped at 0, with the billed time of
 /// those that never came up spread over them; per kind, sum(work) /
 /// sum(expected). Under the minimum a figure is computed but not trusted.

@@ -464,15 +464,23 @@ Result<std::vector<PastInstance>> StateStore::past_instances(int per_provider) {
   // work is the jobs it ran (last, when a job moved); an instance with a job
   // of unknown work (canceled by Ctrl-C or a limit) would count that work
   // as overhead, so it is left out.
+  // Whole runs, newest first, until they hold `per_provider` instances: a
+  // run's instances before the window fills, and every other one of the
+  // run that fills it.
   Statement select(impl_->db,
-                   "SELECT provider, destroy_ms - created_ms, ready_ms IS NOT NULL, "
-                   "(SELECT COALESCE(SUM(work_s), 0) FROM jobs WHERE jobs.instance_row = recent.id) "
-                   "FROM (SELECT id, provider, created_ms, ready_ms, destroy_ms, gone_ms, "
-                   "ROW_NUMBER() OVER (PARTITION BY provider ORDER BY id DESC) AS newest FROM instances "
+                   "WITH eligible AS (SELECT id, run_id, provider, created_ms, ready_ms, destroy_ms FROM instances "
                    "WHERE provider_id != '' AND state = 'destroyed' AND created_ms IS NOT NULL "
                    "AND destroy_ms IS NOT NULL AND gone_ms IS NOT NULL AND NOT EXISTS "
-                   "(SELECT 1 FROM jobs WHERE jobs.instance_row = instances.id AND jobs.work_s IS NULL)) "
-                   "AS recent WHERE newest <= ? ORDER BY id DESC");
+                   "(SELECT 1 FROM jobs WHERE jobs.instance_row = instances.id AND jobs.work_s IS NULL)), "
+                   "runs AS (SELECT provider, run_id, COUNT(*) AS instances, MAX(id) AS newest_id "
+                   "FROM eligible GROUP BY provider, run_id), "
+                   "windowed AS (SELECT provider, run_id, COALESCE(SUM(instances) OVER (PARTITION BY provider "
+                   "ORDER BY newest_id DESC ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS before "
+                   "FROM runs) "
+                   "SELECT e.provider, e.destroy_ms - e.created_ms, e.ready_ms IS NOT NULL, "
+                   "(SELECT COALESCE(SUM(work_s), 0) FROM jobs WHERE jobs.instance_row = e.id), e.run_id "
+                   "FROM eligible e JOIN windowed w ON w.provider = e.provider AND w.run_id = e.run_id "
+                   "WHERE w.before < ? ORDER BY e.id DESC");
   if (!select.ok()) return fail(database_error(impl_->db, "read instance history"));
   select.bind(std::int64_t{per_provider});
   std::vector<PastInstance> instances;
@@ -483,6 +491,7 @@ Result<std::vector<PastInstance>> StateStore::past_instances(int per_provider) {
     instance.billed_s = static_cast<double>(select.integer(1)) / 1000.0;
     instance.came_up = select.integer(2) != 0;
     instance.agent_work_s = select.real(3);
+    instance.run_id = select.text(4);
     instances.push_back(std::move(instance));
   }
   if (rc != SQLITE_DONE) return fail(database_error(impl_->db, "read instance history"));

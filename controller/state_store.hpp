@@ -125,8 +125,8 @@ class StateStore {
   Status upsert_job(const JobRecord& job);
   Result<std::vector<JobRecord>> list_jobs(const std::string& run_id);
 
-  /// Calibration history, newest first: each provider's newest
-  /// `per_provider` instances that a run tore down itself (destroy accepted
+  /// Calibration history, newest first: each provider's instances of its
+  /// newest runs, whole, until they hold `per_provider`, that a run tore down itself (destroy accepted
   /// and gone confirmed; not those kept and removed later by `ferry down`
   /// or `ferry gc`) and whose jobs' work times are all known, with that work.
   Result<std::vector<PastInstance>> past_instances(int per_provider);

@@ -15,8 +15,9 @@ namespace {
 using namespace std::chrono_literals;
 using std::chrono::milliseconds;
 
-PastInstance instance(const std::string& provider, double billed_s, double agent_work_s, bool came_up = true) {
-  return PastInstance{provider, billed_s, agent_work_s, came_up};
+PastInstance instance(const std::string& provider, double billed_s, double agent_work_s, bool came_up = true,
+                      const std::string& run = "run") {
+  return PastInstance{provider, billed_s, agent_work_s, came_up, run};
 }
 
 PastJob job(const std::string& kind, double expected_s, double work_s) { return PastJob{kind, expected_s, work_s}; }
@@ -80,16 +81,29 @@ TEST(EstimateHistory, ProvidersAreCalibratedApart) {
   EXPECT_EQ(runpod.per_instance, expected_startup("runpod"));
 }
 
-TEST(EstimateHistory, OnlyTheNewestInstancesCountSoAnOldOutlierAgesOut) {
-  // Newest first: three 4 s overheads, then a 2 h instance from long ago.
+TEST(EstimateHistory, OnlyTheNewestRunsCountSoAnOldOutlierAgesOut) {
+  // Newest first: a run of three 4 s overheads, then a 2 h instance of a run long ago.
   std::vector<PastInstance> history{instance("vast", 4, 0), instance("vast", 4, 0), instance("vast", 4, 0),
-                                    instance("vast", 7200, 0)};
+                                    instance("vast", 7200, 0, true, "old")};
   CalibrationLimits limits;
   limits.instances_per_provider = 3;
   EXPECT_EQ(startup_estimate(calibrate(history, {}, limits), "vast").per_instance, 4s);
   limits.instances_per_provider = 4;
   EXPECT_EQ(startup_estimate(calibrate(history, {}, limits), "vast").per_instance, milliseconds(1803000))
       << "within the window, the mean keeps the outlier: the bill is a sum";
+}
+
+TEST(EstimateHistory, ARunThatFillsTheWindowCountsWhole) {
+  // The newest run's last instances started last and lived shortest: taking
+  // only them would bias the mean low.
+  std::vector<PastInstance> history{instance("vast", 2, 0, true, "big"), instance("vast", 2, 0, true, "big"),
+                                    instance("vast", 8, 0, true, "big"), instance("vast", 8, 0, true, "big"),
+                                    instance("vast", 100, 0, true, "older")};
+  CalibrationLimits limits;
+  limits.instances_per_provider = 2;
+  auto estimate = startup_estimate(calibrate(history, {}, limits), "vast");
+  EXPECT_EQ(estimate.samples, 4u);
+  EXPECT_EQ(estimate.per_instance, 5s) << "all four of the big run, none of the older one";
 }
 
 TEST(EstimateHistory, JobFactorIsTotalWorkOverTotalPrediction) {

@@ -479,10 +479,29 @@ TEST(StateStore, PastInstancesAreTheNewestFinishedOnesOfEachProviderWithTheirJob
 
   auto newest = store->past_instances(2);
   ASSERT_TRUE(newest);
-  ASSERT_EQ(newest->size(), 3u) << "two per provider: fly has one";
-  EXPECT_EQ((*newest)[0].provider, "fly");
-  EXPECT_FALSE((*newest)[1].came_up);
-  EXPECT_DOUBLE_EQ((*newest)[2].agent_work_s, 0.25);
+  EXPECT_EQ(newest->size(), 4u) << "whole runs: run r's three vast instances, though two were asked";
+}
+
+TEST(StateStore, PastInstancesComeInWholeRunsNewestFirst) {
+  test::TempDir dir;
+  auto store = StateStore::open(dir / "state.db");
+  ASSERT_TRUE(store);
+  ASSERT_TRUE(store->create_run(sample_run("old", 1)));
+  ASSERT_TRUE(store->create_run(sample_run("new", 2)));
+  add_finished_instance(*store, "old", "vast", {1.0});
+  add_finished_instance(*store, "old", "vast", {1.0});
+  add_finished_instance(*store, "new", "vast", {2.0});
+  add_finished_instance(*store, "new", "vast", {2.0});
+  add_finished_instance(*store, "new", "vast", {2.0});
+
+  auto window = store->past_instances(2);
+  ASSERT_TRUE(window) << window.error().describe();
+  ASSERT_EQ(window->size(), 3u) << "the newest run fills the window and counts whole";
+  for (const auto& instance : *window) EXPECT_EQ(instance.run_id, "new");
+  auto wider = store->past_instances(4);
+  ASSERT_TRUE(wider);
+  ASSERT_EQ(wider->size(), 5u) << "the older run, whole, to reach four";
+  EXPECT_EQ(wider->back().run_id, "old");
 }
 
 TEST(StateStore, PastJobsAreTheNewestSucceededOnesOfEachKindWithAPrediction) {
