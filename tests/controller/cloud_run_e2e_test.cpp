@@ -306,6 +306,36 @@ TEST_P(CloudRun, ADestroyThatNeverSucceedsExitsSevenNamingTheInstanceAndDownClea
   EXPECT_TRUE(live_instances().empty());
 }
 
+TEST_P(CloudRun, KeepLeavesTheAgentUpForGcToSpareAndDownToStop) {
+  auto run = ferry({"run", manifest("  - convert: {inputs: [one.wav], format: flac}\n").string(), "--yes", "--keep",
+                    "--json"});
+  ASSERT_EQ(run.exit_status, 0) << run.err;
+  EXPECT_TRUE(fs::exists(dir_ / "results" / "one.flac"));
+  json summary = json::parse(run.out);
+  const std::string endpoint = summary.value("endpoint", "");
+  ASSERT_FALSE(endpoint.empty()) << run.out;
+  auto live = live_instances();
+  ASSERT_EQ(live.size(), 1u) << "kept, so still billing: " << control("/_fake/ledger").dump();
+  HttpClient client;
+  HttpRequest health;
+  health.url = endpoint + "/healthz";
+  auto answered = client.send(health);
+  ASSERT_TRUE(answered) << answered.error().message;
+  EXPECT_EQ(answered->status, 200) << "the kept agent still answers at " << endpoint;
+  json runs = status();
+  EXPECT_EQ(runs[0]["instances"].back()["state"], "kept");
+
+  // gc leaves what the user kept; down is how it ends.
+  auto gc = ferry({"gc", "--yes"});
+  EXPECT_EQ(gc.exit_status, 0) << gc.err;
+  EXPECT_EQ(live_instances(), live) << gc.out << gc.err;
+  EXPECT_NE(gc.out.find("kept"), std::string::npos) << gc.out;
+  auto down = ferry({"down", runs[0]["id"].get<std::string>()});
+  EXPECT_EQ(down.exit_status, 0) << down.err;
+  EXPECT_TRUE(live_instances().empty());
+  EXPECT_EQ(status()[0]["instances"].back()["state"], "destroyed");
+}
+
 TEST_P(CloudRun, InterruptCancelsTheJobAndTearsDown) {
   SlowSource source(1s, true);
   auto manifest_path = manifest("  - convert: {inputs: ['" + source.url("long.wav") + "'], format: flac}\n");

@@ -8,6 +8,12 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <future>
+#include <mutex>
+#include <thread>
 #include <cstring>
 #include <fstream>
 #include <stdexcept>
@@ -16,6 +22,63 @@
 extern char** environ;
 
 namespace ferry::fakecloud {
+namespace {
+
+// PR_SET_PDEATHSIG fires when the *thread* that forked exits, and every
+// request is served on a thread of its own that ends with its connection:
+// an agent forked there would die when the client that created it hung up
+// (as `ferry run --keep` does). Forks happen on this one thread instead,
+// which lives as long as the emulator.
+class ForkThread {
+ public:
+  static ForkThread& instance() {
+    static ForkThread thread;
+    return thread;
+  }
+
+  pid_t run(const std::function<pid_t()>& fork_child) {
+    std::packaged_task<pid_t()> task(fork_child);
+    auto forked = task.get_future();
+    {
+      std::lock_guard lock(mutex_);
+      tasks_.push_back(std::move(task));
+    }
+    wake_.notify_one();
+    return forked.get();
+  }
+
+ private:
+  ForkThread() : thread_([this] { serve(); }) {}
+  ~ForkThread() {
+    {
+      std::lock_guard lock(mutex_);
+      stop_ = true;
+    }
+    wake_.notify_one();
+    thread_.join();
+  }
+
+  void serve() {
+    std::unique_lock lock(mutex_);
+    for (;;) {
+      wake_.wait(lock, [this] { return stop_ || !tasks_.empty(); });
+      if (tasks_.empty()) return;
+      auto task = std::move(tasks_.front());
+      tasks_.pop_front();
+      lock.unlock();
+      task();
+      lock.lock();
+    }
+  }
+
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<std::packaged_task<pid_t()>> tasks_;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
+}  // namespace
 
 AgentProcess::AgentProcess(const std::filesystem::path& agent_binary, const std::filesystem::path& work_dir,
                            const std::map<std::string, std::string>& env)
@@ -38,19 +101,22 @@ AgentProcess::AgentProcess(const std::filesystem::path& agent_binary, const std:
   int log_fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (log_fd < 0) throw std::runtime_error("cannot open " + log_path + ": " + std::strerror(errno));
   const pid_t parent = ::getpid();
-  pid_ = ::fork();
-  if (pid_ == 0) {
-    ::setpgid(0, 0);
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // no agent outlives the emulator
-    if (::getppid() != parent) ::_exit(0);
-    sigset_t none;
-    sigemptyset(&none);
-    ::sigprocmask(SIG_SETMASK, &none, nullptr);
-    ::dup2(log_fd, STDOUT_FILENO);
-    ::dup2(log_fd, STDERR_FILENO);
-    ::execve(argv[0], argv.data(), envp.data());
-    ::_exit(127);
-  }
+  pid_ = ForkThread::instance().run([&] {
+    const pid_t child = ::fork();
+    if (child == 0) {
+      ::setpgid(0, 0);
+      ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // no agent outlives the emulator
+      if (::getppid() != parent) ::_exit(0);
+      sigset_t none;
+      sigemptyset(&none);
+      ::sigprocmask(SIG_SETMASK, &none, nullptr);
+      ::dup2(log_fd, STDOUT_FILENO);
+      ::dup2(log_fd, STDERR_FILENO);
+      ::execve(argv[0], argv.data(), envp.data());
+      ::_exit(127);
+    }
+    return child;
+  });
   ::close(log_fd);
   if (pid_ < 0) throw std::runtime_error(std::string("fork failed: ") + std::strerror(errno));
   ::setpgid(pid_, pid_);
