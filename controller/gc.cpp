@@ -2,12 +2,12 @@
 
 #include <unistd.h>
 
-#include <iostream>
 #include <map>
 #include <memory>
 
 #include <fmt/format.h>
 
+#include "controller/ask.hpp"
 #include "controller/provider_factory.hpp"
 #include "controller/run_lease.hpp"
 #include "controller/state_store.hpp"
@@ -16,14 +16,6 @@ namespace ferry::controller {
 namespace {
 
 constexpr std::string_view kLabelPrefix = "ferry:";
-
-bool ask_on_terminal(const std::string& question) {
-  std::fprintf(stderr, "%s [y/N] ", question.c_str());
-  std::fflush(stderr);
-  std::string answer;
-  if (!std::getline(std::cin, answer)) return false;
-  return answer == "y" || answer == "Y" || answer == "yes";
-}
 
 std::string_view verdict_text(GcCandidate::Verdict verdict) {
   switch (verdict) {

@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <ctime>
-#include <iostream>
 #include <optional>
 
 #include <fmt/format.h>
@@ -14,6 +13,7 @@
 #include "common/log.hpp"
 #include "config/manifest.hpp"
 #include "config/units.hpp"
+#include "controller/ask.hpp"
 #include "controller/cloud_plan.hpp"
 #include "controller/fleet.hpp"
 #include "controller/instance_worker.hpp"
@@ -53,14 +53,6 @@ std::string random_hex(std::size_t bytes) {
 // Time for the destroy call itself, on top of one poll, when limits look
 // ahead: billing stops when the provider accepts the destroy.
 constexpr std::chrono::milliseconds kTeardownAllowance{2000};
-
-bool ask_on_terminal(const std::string& question) {
-  std::fprintf(stderr, "%s [y/N] ", question.c_str());
-  std::fflush(stderr);
-  std::string answer;
-  if (!std::getline(std::cin, answer)) return false;
-  return answer == "y" || answer == "Y" || answer == "yes";
-}
 
 class Run {
  public:
