@@ -26,11 +26,8 @@ class GenerateRun : public ::testing::Test {
     test::ChildProcess::Options options;
     options.argv = {FERRY_BIN};
     options.argv.insert(options.argv.end(), arguments.begin(), arguments.end());
-    options.env = {{"XDG_STATE_HOME", (dir_ / "state").string()},
-                   {"TMPDIR", (dir_ / "tmp").string()},
-                   {"FERRY_AGENT_BIN", FERRY_AGENT_BIN},
-                   {"FERRY_MODELS_DIR", (dir_ / "models").string()},
-                   {"NO_COLOR", "1"}};
+    options.env = test::local_ferry_environment(dir_.path(), FERRY_AGENT_BIN);
+    options.env["FERRY_MODELS_DIR"] = (dir_ / "models").string();
     options.working_dir = dir_.path();
     return test::run_to_end(options, dir_.path(), std::chrono::seconds(280));
   }

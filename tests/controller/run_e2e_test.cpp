@@ -102,10 +102,7 @@ class FerryRunTest : public ::testing::Test {
   }
 
   std::map<std::string, std::string> environment() const {
-    return {{"XDG_STATE_HOME", (dir_ / "state").string()},
-            {"TMPDIR", (dir_ / "tmp").string()},
-            {"FERRY_AGENT_BIN", agent_binary_},
-            {"NO_COLOR", "1"}};
+    return test::local_ferry_environment(dir_.path(), agent_binary_);
   }
 
   std::unique_ptr<test::ChildProcess> start_ferry(const std::vector<std::string>& arguments, const std::string& tag) {

@@ -40,11 +40,8 @@ class SeparateE2E : public ::testing::Test {
     test::ChildProcess::Options options;
     options.argv = {FERRY_BIN};
     options.argv.insert(options.argv.end(), arguments.begin(), arguments.end());
-    options.env = {{"XDG_STATE_HOME", (dir_ / "state").string()},
-                   {"TMPDIR", (dir_ / "tmp").string()},
-                   {"FERRY_AGENT_BIN", FERRY_AGENT_BIN},
-                   {"FERRY_MODELS_DIR", (dir_ / "models").string()},
-                   {"NO_COLOR", "1"}};
+    options.env = test::local_ferry_environment(dir_.path(), FERRY_AGENT_BIN);
+    options.env["FERRY_MODELS_DIR"] = (dir_ / "models").string();
     options.stdout_path = dir_ / "out.txt";
     options.stderr_path = dir_ / "err.txt";
     options.working_dir = dir_.path();

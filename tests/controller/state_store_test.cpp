@@ -193,34 +193,40 @@ TEST(StateStore, InstancesKeepTheirPriceAndCostUntilDestroyed) {
   EXPECT_NEAR(instance_cost(instance, instance.created_at + 3600), 0.18, 1e-9) << "billing ends when destroyed";
 }
 
-TEST(StateStore, OpensADatabaseOfTheFirstSchemaAndAddsPrices) {
-  test::TempDir dir;
-  const auto path = dir / "state.db";
-  {
-    sqlite3* db = nullptr;
-    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-    const char* first_schema = R"sql(
+// A database as an older ferry left it: the tables every schema has (runs,
+// and jobs as schema 1 made them, with run 'old'), then `versioned_sql`,
+// which records its versions and makes its instances table.
+void write_older_database(const std::filesystem::path& path, const char* versioned_sql) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  const std::string sql = std::string(R"sql(
       CREATE TABLE schema_version (version INTEGER NOT NULL);
-      INSERT INTO schema_version VALUES (1);
       CREATE TABLE runs (id TEXT PRIMARY KEY, name TEXT NOT NULL, manifest_path TEXT NOT NULL,
         provider TEXT NOT NULL, output_dir TEXT NOT NULL, state TEXT NOT NULL,
         jobs_total INTEGER NOT NULL DEFAULT 0, jobs_done INTEGER NOT NULL DEFAULT 0,
         jobs_failed INTEGER NOT NULL DEFAULT 0, started_at INTEGER NOT NULL, finished_at INTEGER,
         message TEXT NOT NULL DEFAULT '');
-      CREATE TABLE instances (id INTEGER PRIMARY KEY AUTOINCREMENT, run_id TEXT NOT NULL REFERENCES runs(id),
-        provider TEXT NOT NULL, provider_id TEXT NOT NULL DEFAULT '', state TEXT NOT NULL,
-        endpoint TEXT NOT NULL DEFAULT '', created_at INTEGER NOT NULL, destroyed_at INTEGER);
       CREATE TABLE jobs (id TEXT PRIMARY KEY, run_id TEXT NOT NULL REFERENCES runs(id),
         entry_index INTEGER NOT NULL, kind TEXT NOT NULL, input TEXT NOT NULL, state TEXT NOT NULL,
         error TEXT NOT NULL DEFAULT '', outputs TEXT NOT NULL DEFAULT '[]', updated_at INTEGER NOT NULL);
       INSERT INTO runs (id, name, manifest_path, provider, output_dir, state, started_at)
         VALUES ('old', 'old', '/m.yaml', 'vast', '/out', 'succeeded', 1000);
+)sql") + versioned_sql;
+  ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+  sqlite3_close(db);
+}
+
+TEST(StateStore, OpensADatabaseOfTheFirstSchemaAndAddsPrices) {
+  test::TempDir dir;
+  const auto path = dir / "state.db";
+  ASSERT_NO_FATAL_FAILURE(write_older_database(path, R"sql(
+      INSERT INTO schema_version VALUES (1);
+      CREATE TABLE instances (id INTEGER PRIMARY KEY AUTOINCREMENT, run_id TEXT NOT NULL REFERENCES runs(id),
+        provider TEXT NOT NULL, provider_id TEXT NOT NULL DEFAULT '', state TEXT NOT NULL,
+        endpoint TEXT NOT NULL DEFAULT '', created_at INTEGER NOT NULL, destroyed_at INTEGER);
       INSERT INTO instances (run_id, provider, provider_id, state, created_at)
         VALUES ('old', 'vast', '7', 'destroyed', 1000);
-    )sql";
-    ASSERT_EQ(sqlite3_exec(db, first_schema, nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
-    sqlite3_close(db);
-  }
+  )sql"));
   auto store = StateStore::open(path);
   ASSERT_TRUE(store) << store.error().describe();
   auto old = store->list_instances("old");
@@ -241,35 +247,18 @@ TEST(StateStore, OpensADatabaseOfTheFirstSchemaAndAddsPrices) {
 TEST(StateStore, OpensADatabaseOfTheSecondSchemaAndAddsTimingsWithoutTouchingOldRows) {
   test::TempDir dir;
   const auto path = dir / "state.db";
-  {
-    sqlite3* db = nullptr;
-    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-    const char* second_schema = R"sql(
-      CREATE TABLE schema_version (version INTEGER NOT NULL);
+  ASSERT_NO_FATAL_FAILURE(write_older_database(path, R"sql(
       INSERT INTO schema_version VALUES (1);
       INSERT INTO schema_version VALUES (2);
-      CREATE TABLE runs (id TEXT PRIMARY KEY, name TEXT NOT NULL, manifest_path TEXT NOT NULL,
-        provider TEXT NOT NULL, output_dir TEXT NOT NULL, state TEXT NOT NULL,
-        jobs_total INTEGER NOT NULL DEFAULT 0, jobs_done INTEGER NOT NULL DEFAULT 0,
-        jobs_failed INTEGER NOT NULL DEFAULT 0, started_at INTEGER NOT NULL, finished_at INTEGER,
-        message TEXT NOT NULL DEFAULT '');
       CREATE TABLE instances (id INTEGER PRIMARY KEY AUTOINCREMENT, run_id TEXT NOT NULL REFERENCES runs(id),
         provider TEXT NOT NULL, provider_id TEXT NOT NULL DEFAULT '', state TEXT NOT NULL,
         endpoint TEXT NOT NULL DEFAULT '', created_at INTEGER NOT NULL, destroyed_at INTEGER,
         price_per_hour REAL NOT NULL DEFAULT 0);
-      CREATE TABLE jobs (id TEXT PRIMARY KEY, run_id TEXT NOT NULL REFERENCES runs(id),
-        entry_index INTEGER NOT NULL, kind TEXT NOT NULL, input TEXT NOT NULL, state TEXT NOT NULL,
-        error TEXT NOT NULL DEFAULT '', outputs TEXT NOT NULL DEFAULT '[]', updated_at INTEGER NOT NULL);
-      INSERT INTO runs (id, name, manifest_path, provider, output_dir, state, started_at)
-        VALUES ('old', 'old', '/m.yaml', 'vast', '/out', 'succeeded', 1000);
       INSERT INTO instances (run_id, provider, provider_id, state, created_at, destroyed_at, price_per_hour)
         VALUES ('old', 'vast', '7', 'destroyed', 1000, 1300, 0.4);
       INSERT INTO jobs (id, run_id, entry_index, kind, input, state, updated_at)
         VALUES ('old-e1-i1', 'old', 0, 'convert', '/a.wav', 'succeeded', 1200);
-    )sql";
-    ASSERT_EQ(sqlite3_exec(db, second_schema, nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
-    sqlite3_close(db);
-  }
+  )sql"));
   auto store = StateStore::open(path);
   ASSERT_TRUE(store) << store.error().describe();
   auto old_instances = store->list_instances("old");

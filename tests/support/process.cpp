@@ -112,6 +112,14 @@ void ChildProcess::kill_and_wait() {
   exit_status_ = status_to_code(status);
 }
 
+std::map<std::string, std::string> local_ferry_environment(const std::filesystem::path& work_dir,
+                                                           const std::string& agent_binary) {
+  return {{"XDG_STATE_HOME", (work_dir / "state").string()},
+          {"TMPDIR", (work_dir / "tmp").string()},
+          {"FERRY_AGENT_BIN", agent_binary},
+          {"NO_COLOR", "1"}};
+}
+
 Finished run_to_end(ChildProcess::Options options, const std::filesystem::path& capture_dir,
                     std::chrono::milliseconds timeout) {
   options.stdout_path = capture_dir / "stdout.txt";

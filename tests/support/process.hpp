@@ -52,6 +52,12 @@ struct Finished {
   std::string out, err;
 };
 
+/// The environment of a `ferry` command in end-to-end tests on the local
+/// provider: its state under work_dir/state, temporary files under
+/// work_dir/tmp, `agent_binary` as the agent, no colour.
+std::map<std::string, std::string> local_ferry_environment(const std::filesystem::path& work_dir,
+                                                           const std::string& agent_binary);
+
 /// Runs `options` to its end (at most `timeout`) with stdout and stderr
 /// captured to files in `capture_dir`, and returns both as text.
 Finished run_to_end(ChildProcess::Options options, const std::filesystem::path& capture_dir,
