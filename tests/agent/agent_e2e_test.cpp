@@ -555,6 +555,23 @@ TEST_F(AgentE2E, APluginThatDoesNotLoadIsRefusedWithTheLoadersReason) {
   // The job after it gets the same answer, without a second attempt at loading.
   EXPECT_EQ(run_job(agent, separate_missing_checkpoint_spec(sha))["error"]["code"], "unsupported");
 }
+
+TEST_F(AgentE2E, APluginOfAnotherBuildIsRefusedNamingIt) {
+  const auto alone = dir_.path() / "bin" / "ferry-agent";
+  std::filesystem::create_directories(alone.parent_path());
+  std::filesystem::copy_file(FERRY_AGENT_BIN, alone);
+  std::filesystem::copy_file(FOREIGN_TORCH_PLUGIN, alone.parent_path() / "libferry-agent-torch.so");
+  AgentLaunch foreign = launch();
+  foreign.binary = alone;
+  AgentProcess agent(foreign);
+
+  const auto separated = run_job(agent, separate_missing_checkpoint_spec(upload(agent, make_wav(0.5))));
+  ASSERT_EQ(separated["state"], "failed") << separated.dump();
+  EXPECT_EQ(separated["error"]["code"], "unsupported") << separated.dump();
+  EXPECT_NE(separated["error"].value("message", "").find("is not the LibTorch plugin of this ferry-agent build"),
+            std::string::npos)
+      << separated.dump();
+}
 #endif
 
 }  // namespace
